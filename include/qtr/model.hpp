@@ -1,0 +1,81 @@
+// qtr's C++ API: load a model once, run sessions over it.
+//
+//   auto model = qtr::Model::load("model.gguf");
+//   qtr::Session session(model);
+//   auto ids = model->tokenizer().encode("Once upon a time");
+//   std::span<const float> logits = session.eval(ids);   // logits of the last token
+//
+// A Model is immutable after load and may be shared by many sessions on many threads; a Session (its KV cache and
+// scratch buffers) belongs to one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "qtr/model_config.hpp"
+#include "qtr/tokenizer.hpp"
+
+namespace qtr {
+
+class GgufFile;
+class Graph;
+class KvCache;
+
+struct LoadOptions {
+  int n_threads = 0;  // default thread count for sessions; 0 = all hardware threads
+};
+
+class Model {
+ public:
+  static std::shared_ptr<const Model> load(const std::filesystem::path& path, const LoadOptions& options = {});
+  ~Model();
+
+  const ModelConfig& config() const;
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  int default_threads() const { return n_threads_; }
+  const Graph& graph() const { return *graph_; }
+
+ private:
+  Model() = default;
+  std::shared_ptr<const GgufFile> file_;  // keeps the mapping alive for zero-copy weights
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<Graph> graph_;
+  int n_threads_ = 1;
+};
+
+struct SessionOptions {
+  int64_t n_ctx = 0;  // context length; 0 = the model's training context, capped at 4096
+  int n_threads = 0;  // 0 = the model's default
+};
+
+class Session {
+ public:
+  explicit Session(std::shared_ptr<const Model> model, const SessionOptions& options = {});
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+
+  // Appends `tokens` to the context and runs them. Returns the logits of the last token ([n_vocab]), or of every
+  // token ([n_tokens][n_vocab]) when all_logits is set. The span is valid until the next eval/reset.
+  // Throws qtr::Error(invalid_argument) for ids outside the vocabulary or when the context would overflow; the
+  // context is then unchanged.
+  std::span<const float> eval(std::span<const TokenId> tokens, bool all_logits = false);
+
+  void reset();  // forget the context
+  int64_t n_past() const { return n_past_; }
+  int64_t n_ctx() const { return n_ctx_; }
+  const Model& model() const { return *model_; }
+
+ private:
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<KvCache> cache_;
+  std::vector<float> logits_;
+  int64_t n_past_ = 0;
+  int64_t n_ctx_ = 0;
+  int n_threads_ = 1;
+};
+
+}  // namespace qtr

@@ -1,0 +1,34 @@
+// Graph — one architecture's forward pass over its loaded weights. Each family lives in its own file and registers
+// a factory in registry.cpp; the Session drives it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "qtr/model_config.hpp"
+#include "qtr/vocab.hpp"
+
+namespace qtr {
+
+class GgufFile;
+class KvCache;
+
+class Graph {
+ public:
+  virtual ~Graph() = default;
+  virtual const ModelConfig& config() const = 0;
+
+  // Runs `tokens` at positions pos0.. of one sequence, writing their keys/values into `cache`. Writes logits for
+  // every token (all_logits) or for the last one only into `logits` ([rows][n_vocab]).
+  virtual void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, float* logits,
+                       bool all_logits, int n_threads) const = 0;
+};
+
+// Builds the graph for the file's general.architecture; throws qtr::Error(unsupported) naming an unknown one.
+std::unique_ptr<Graph> make_graph(const GgufFile& file);
+
+// Architecture factories (one per family file).
+std::unique_ptr<Graph> make_llama_graph(const GgufFile& file);
+
+}  // namespace qtr

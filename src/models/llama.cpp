@@ -1,0 +1,170 @@
+// The `llama` architecture family as GGUF stores it: Llama 1/2/3, SmolLM, TinyLlama, Mistral.
+//
+//   x = token_embd[token]
+//   per layer:  x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n)   with n = rmsnorm(x) ⊙ attn_norm
+//               x += Wdown · (silu(Wgate·n) ⊙ Wup·n)                 with n = rmsnorm(x) ⊙ ffn_norm
+//   logits = output · (rmsnorm(x) ⊙ output_norm)       (output = token_embd when the file has no output.weight)
+//
+// GGUF stores Q and K rows permuted for GGML's "normal" RoPE, which rotates adjacent pairs.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "graph.hpp"
+#include "ops/attention.hpp"
+#include "ops/ops.hpp"
+#include "qtr/error.hpp"
+#include "qtr/gguf.hpp"
+#include "runtime/kv_cache.hpp"
+
+namespace qtr {
+
+namespace {
+
+// Weight names, GGUF spelling; {} is the layer index.
+struct LlamaTensorNames {
+  static std::string layer(int64_t i, const char* what) { return "blk." + std::to_string(i) + "." + what + ".weight"; }
+  static constexpr const char* token_embd = "token_embd.weight";
+  static constexpr const char* output_norm = "output_norm.weight";
+  static constexpr const char* output = "output.weight";
+};
+
+struct LlamaLayer {
+  std::vector<float> attn_norm;  // [n_embd]
+  ops::Matrix wq;                // [n_embd] -> [q_dim]
+  ops::Matrix wk;                // [n_embd] -> [kv_dim]
+  ops::Matrix wv;                // [n_embd] -> [kv_dim]
+  ops::Matrix wo;                // [q_dim] -> [n_embd]
+  std::vector<float> ffn_norm;   // [n_embd]
+  ops::Matrix w_gate;            // [n_embd] -> [n_ff]
+  ops::Matrix w_up;              // [n_embd] -> [n_ff]
+  ops::Matrix w_down;            // [n_ff] -> [n_embd]
+};
+
+int64_t positive(const GgufFile& f, const std::string& key, int64_t limit, std::optional<int64_t> fallback = {}) {
+  const auto v = f.get_uint(key);
+  if (!v && !fallback) f.require_uint(key);  // throws "missing GGUF key"
+  const uint64_t value = v ? *v : static_cast<uint64_t>(*fallback);
+  if (value == 0 || value > static_cast<uint64_t>(limit)) {
+    throw Error(Errc::bad_format, f.source() + ": GGUF key '" + key + "' = " + std::to_string(value) +
+                                      " is out of range (1.." + std::to_string(limit) + ")");
+  }
+  return static_cast<int64_t>(value);
+}
+
+ModelConfig read_config(const GgufFile& f) {
+  const std::string a = f.require_string("general.architecture") + ".";
+  ModelConfig c;
+  c.architecture = "llama";
+  c.name = f.get_string("general.name").value_or("");
+  c.n_embd = positive(f, a + "embedding_length", 1 << 16);
+  c.n_layer = positive(f, a + "block_count", 1024);
+  c.n_head = positive(f, a + "attention.head_count", 1024);
+  c.n_head_kv = positive(f, a + "attention.head_count_kv", c.n_head, c.n_head);
+  c.n_ff = positive(f, a + "feed_forward_length", 1 << 18);
+  c.n_ctx_train = positive(f, a + "context_length", int64_t(1) << 24, 2048);
+  c.head_dim = positive(f, a + "attention.key_length", 1 << 12, c.n_embd / c.n_head);
+  c.n_rot = positive(f, a + "rope.dimension_count", c.head_dim, c.head_dim);
+  c.rope_freq_base = static_cast<float>(f.get_float(a + "rope.freq_base").value_or(10000.0));
+  c.rms_norm_eps = static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
+  if (c.n_head % c.n_head_kv != 0) {
+    throw Error(Errc::bad_format, f.source() + ": head_count " + std::to_string(c.n_head) +
+                                      " is not a multiple of head_count_kv " + std::to_string(c.n_head_kv));
+  }
+  if (c.n_rot % 2 != 0) throw Error(Errc::bad_format, f.source() + ": rope.dimension_count must be even");
+  if (!(c.rope_freq_base > 0.0f) || !(c.rms_norm_eps > 0.0f)) {
+    throw Error(Errc::bad_format, f.source() + ": rope.freq_base and layer_norm_rms_epsilon must be positive");
+  }
+  return c;
+}
+
+class LlamaGraph final : public Graph {
+ public:
+  explicit LlamaGraph(const GgufFile& f) : config_(read_config(f)) {
+    using N = LlamaTensorNames;
+    const auto& c = config_;
+    const TensorView embd = f.require_tensor(N::token_embd);
+    config_.n_vocab = embd.dim(1);
+    if (embd.ne.size() != 2 || embd.dim(0) != c.n_embd || config_.n_vocab < 1) {
+      throw Error(Errc::bad_format, "tensor 'token_embd.weight' has shape " + embd.shape_string() +
+                                        ", expected [" + std::to_string(c.n_embd) + ", n_vocab]");
+    }
+    token_embd_ = ops::Matrix::from_view(embd, c.n_embd, config_.n_vocab);
+    output_norm_ = ops::load_vector(f.require_tensor(N::output_norm), c.n_embd);
+    if (auto out = f.optional_tensor(N::output)) {
+      output_ = ops::Matrix::from_view(*out, c.n_embd, config_.n_vocab);
+    } else {
+      config_.tied_output = true;
+    }
+    layers_.resize(static_cast<size_t>(c.n_layer));
+    for (int64_t i = 0; i < c.n_layer; ++i) {
+      LlamaLayer& l = layers_[static_cast<size_t>(i)];
+      l.attn_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_norm")), c.n_embd);
+      l.wq = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_q")), c.n_embd, c.q_dim());
+      l.wk = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
+      l.wv = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
+      l.wo = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
+      l.ffn_norm = ops::load_vector(f.require_tensor(N::layer(i, "ffn_norm")), c.n_embd);
+      l.w_gate = ops::Matrix::from_view(f.require_tensor(N::layer(i, "ffn_gate")), c.n_embd, c.n_ff);
+      l.w_up = ops::Matrix::from_view(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, c.n_ff);
+      l.w_down = ops::Matrix::from_view(f.require_tensor(N::layer(i, "ffn_down")), c.n_ff, c.n_embd);
+    }
+  }
+
+  const ModelConfig& config() const override { return config_; }
+
+  void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, float* logits, bool all_logits,
+               int n_threads) const override {
+    const ModelConfig& c = config_;
+    const auto n = static_cast<int64_t>(tokens.size());
+    const int64_t d = c.n_embd;
+    std::vector<float> x(n * d), xn(n * d), q(n * c.q_dim()), k(n * c.kv_dim()), v(n * c.kv_dim()),
+        attn(n * c.q_dim()), proj(n * d), gate(n * c.n_ff), up(n * c.n_ff);
+
+    for (int64_t t = 0; t < n; ++t) {
+      std::memcpy(&x[t * d], token_embd_.row(tokens[t]), sizeof(float) * d);
+    }
+    const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    for (int64_t il = 0; il < c.n_layer; ++il) {
+      const LlamaLayer& l = layers_[static_cast<size_t>(il)];
+      ops::rmsnorm(x.data(), l.attn_norm.data(), xn.data(), d, n, c.rms_norm_eps);
+      ops::matmul(l.wq, xn.data(), q.data(), n, n_threads);
+      ops::matmul(l.wk, xn.data(), k.data(), n, n_threads);
+      ops::matmul(l.wv, xn.data(), v.data(), n, n_threads);
+      for (int64_t t = 0; t < n; ++t) {
+        ops::rope_normal(&q[t * c.q_dim()], c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+        ops::rope_normal(&k[t * c.kv_dim()], c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+      }
+      std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k.data(), sizeof(float) * k.size());
+      std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v.data(), sizeof(float) * v.size());
+      ops::attention(q.data(), cache.k(il), cache.v(il), attn.data(), n, pos0, shape, scale, n_threads);
+      ops::matmul(l.wo, attn.data(), proj.data(), n, n_threads);
+      ops::add_inplace(x.data(), proj.data(), n * d);
+
+      ops::rmsnorm(x.data(), l.ffn_norm.data(), xn.data(), d, n, c.rms_norm_eps);
+      ops::matmul(l.w_gate, xn.data(), gate.data(), n, n_threads);
+      ops::matmul(l.w_up, xn.data(), up.data(), n, n_threads);
+      ops::silu_mul(gate.data(), up.data(), gate.data(), n * c.n_ff);
+      ops::matmul(l.w_down, gate.data(), proj.data(), n, n_threads);
+      ops::add_inplace(x.data(), proj.data(), n * d);
+    }
+    const int64_t first = all_logits ? 0 : n - 1;
+    const int64_t rows = n - first;
+    ops::rmsnorm(&x[first * d], output_norm_.data(), xn.data(), d, rows, c.rms_norm_eps);
+    ops::matmul(c.tied_output ? token_embd_ : output_, xn.data(), logits, rows, n_threads);
+  }
+
+ private:
+  ModelConfig config_;  // from metadata, completed by the tensors (n_vocab, tied output)
+  ops::Matrix token_embd_;   // [n_embd] x n_vocab rows
+  std::vector<float> output_norm_;
+  ops::Matrix output_;       // unused when tied
+  std::vector<LlamaLayer> layers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Graph> make_llama_graph(const GgufFile& file) { return std::make_unique<LlamaGraph>(file); }
+
+}  // namespace qtr

@@ -1,0 +1,21 @@
+// Causal grouped-query attention of one sequence over its KV cache (naive reference form; the paged, fused kernel
+// comes with the KV-cache manager).
+#pragma once
+
+#include <cstdint>
+
+namespace qtr::ops {
+
+struct AttentionShape {
+  int64_t n_head;     // query heads
+  int64_t n_head_kv;  // key/value heads (n_head % n_head_kv == 0)
+  int64_t head_dim;
+};
+
+// For each query row t (at position pos0 + t) and head h: out = softmax(q·K[0..pos] * scale) V[0..pos], where
+// K/V rows hold n_head_kv heads of head_dim and query head h reads kv head h / (n_head / n_head_kv).
+// q: [n_tokens][n_head*head_dim]; k, v: [n_ctx][n_head_kv*head_dim]; out: [n_tokens][n_head*head_dim].
+void attention(const float* q, const float* k, const float* v, float* out, int64_t n_tokens, int64_t pos0,
+               const AttentionShape& shape, float scale, int n_threads);
+
+}  // namespace qtr::ops

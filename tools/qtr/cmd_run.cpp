@@ -1,0 +1,73 @@
+// qtr run — generate text from a prompt. stdout carries only the generated text.
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "commands.hpp"
+#include "qtr/error.hpp"
+#include "qtr/generate.hpp"
+#include "qtr/model.hpp"
+
+namespace qtr::cli {
+
+namespace {
+
+constexpr OptionSpec kOptions[] = {
+    {"--model", "PATH", "GGUF model file"},
+    {"--prompt", "TEXT", "text to continue (default: empty, generation starts from BOS)"},
+    {"--n-predict", "N", "tokens to generate at most (default 128)"},
+    {"--temp", "T", "sampling temperature; 0 = greedy (default 0.8)"},
+    {"--seed", "S", "random seed (default: random, printed on stderr)"},
+    {"--threads", "N", "threads (default: all hardware threads)"},
+    {"--ctx", "N", "context length (default: the model's, at most 4096)"},
+};
+
+int run(const Args& args) {
+  if (!args.positional().empty()) throw UsageError{"unexpected argument '" + args.positional()[0] + "'"};
+  if (!args.has("--model")) throw UsageError{"no model given: pass --model PATH (a GGUF file)"};
+  const std::string path = args.require("--model");
+  LoadOptions load;
+  load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
+  GenerateOptions gen;
+  gen.n_predict = args.integer("--n-predict", 128, 0, int64_t(1) << 30);
+  gen.sampling.temperature = static_cast<float>(args.number("--temp", 0.8, 0.0, 1e6));
+  if (args.has("--seed")) {
+    gen.sampling.seed = static_cast<uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
+  } else {
+    gen.sampling.seed = std::random_device{}();
+    if (gen.sampling.temperature > 0.0f) {
+      std::fprintf(stderr, "qtr run: seed %llu\n", static_cast<unsigned long long>(gen.sampling.seed));
+    }
+  }
+  SessionOptions session_options;
+  session_options.n_ctx = args.integer("--ctx", 0, 1, int64_t(1) << 24);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto model = Model::load(path, load);
+  Session session(model, session_options);
+  const std::string prompt = args.string("--prompt").value_or("");
+  const std::vector<TokenId> ids = model->tokenizer().encode(prompt, EncodeOptions{true, false});
+  if (ids.empty()) throw Error(Errc::invalid_argument, "the prompt is empty and the vocabulary adds no BOS token");
+  const auto t1 = std::chrono::steady_clock::now();
+
+  const GenerateResult result = generate(session, ids, gen, [](std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  const auto t2 = std::chrono::steady_clock::now();
+  const double load_s = std::chrono::duration<double>(t1 - t0).count();
+  const double gen_s = std::chrono::duration<double>(t2 - t1).count();
+  std::fprintf(stderr, "\nqtr run: %zu prompt tokens, %zu generated in %.3f s (%.1f tokens/s), load %.3f s%s\n",
+               ids.size(), result.tokens.size(), gen_s,
+               gen_s > 0 ? static_cast<double>(result.tokens.size()) / gen_s : 0.0, load_s,
+               result.stopped_at_eos ? ", stopped at end of sequence" : "");
+  return 0;
+}
+
+}  // namespace
+
+const Command kRunCommand{"run", "Generate text with a model.", "--model PATH [--prompt TEXT] [options]", kOptions,
+                          &run};
+
+}  // namespace qtr::cli

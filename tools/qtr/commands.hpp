@@ -1,0 +1,14 @@
+// The qtr tool's commands; each file defines one.
+#pragma once
+
+#include "args.hpp"
+
+namespace qtr::cli {
+
+extern const Command kInspectCommand;
+extern const Command kRunCommand;
+extern const Command kTokenizeCommand;
+extern const Command kLogitsCommand;
+extern const Command kVocabCommand;
+
+}  // namespace qtr::cli
