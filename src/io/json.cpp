@@ -1,13 +1,6 @@
 #include "qtr/json.hpp"
 
-// simdjson's header trips GCC 12's dangling-pointer / maybe-uninitialized analysis (false positives in its
-// inlined result types); silence them for this file only.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <simdjson.h>
-#pragma GCC diagnostic pop
 
 #include <cmath>
 #include <set>
@@ -35,13 +28,16 @@ Json convert(simdjson::dom::element e, const std::string& source) {
     case T::STRING: return Json(std::string(e.get_string().value_unsafe()));
     case T::ARRAY: {
       Json::Array a;
-      for (auto item : e.get_array().value_unsafe()) a.push_back(convert(item, source));
+      const simdjson::dom::array array = e.get_array().value_unsafe();  // named: a range-for over the temporary
+                                                                       // result would dangle
+      for (auto item : array) a.push_back(convert(item, source));
       return Json(std::move(a));
     }
     case T::OBJECT: {
       Json::Object o;
       std::set<std::string_view> seen;
-      for (auto field : e.get_object().value_unsafe()) {
+      const simdjson::dom::object object = e.get_object().value_unsafe();
+      for (auto field : object) {
         if (!seen.insert(field.key).second) {
           throw Error(Errc::bad_format, source + ": invalid JSON: duplicate key \"" + std::string(field.key) + "\"");
         }
