@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite:
+#   1. GoogleTest unit tests and the pytest suite (CLI contracts, independent NumPy/SentencePiece/gguf references)
+#      on the Release build;
+#   2. both again on an ASan+UBSan build;
+#   3. a short libFuzzer run of every file reader (QTR_FUZZ_SECONDS each, default 60).
+# QTR_QUICK=1 runs stage 1 only. Tests that need ../shared skip with a message when it is absent.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+py=.venv/bin/python
+results=build/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+run_suite() {  # $1 = build dir, $2 = label
+  echo "=== $2: unit tests"
+  ctest --test-dir "$1" --output-on-failure -j2 --output-junit "$root/$results/$2-ctest.xml"
+  echo "=== $2: pytest"
+  QTR_BIN="$root/$1/qtr" "$py" -m pytest tests/python -q -p no:cacheprovider --junitxml="$results/$2-pytest.xml"
+}
+
+echo "=== release build"
+bash scripts/build.sh
+run_suite build release
+
+if [ "${QTR_QUICK:-0}" != 1 ]; then
+  echo "=== sanitizer build (ASan + UBSan)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_SANITIZE=ON > /dev/null
+  cmake --build build-asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build-asan sanitized
+
+  echo "=== fuzzing (${QTR_FUZZ_SECONDS:-60} s per reader)"
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_FUZZ=ON > /dev/null
+  cmake --build build-fuzz
+  "$py" tests/fuzz/make_seeds.py build-fuzz/seeds
+  for target in gguf safetensors sentencepiece_model; do
+    seeds=build-fuzz/seeds/${target%%_*}
+    [ "$target" = sentencepiece_model ] && seeds=build-fuzz/seeds/spm
+    corpus=build-fuzz/corpus/$target
+    mkdir -p "$corpus"
+    dict=()
+    [ "$target" = gguf ] && dict=(-dict=tests/fuzz/gguf.dict)
+    echo "--- fuzz_$target"
+    build-fuzz/tests/fuzz/fuzz_$target -max_total_time="${QTR_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout=10 \
+      -print_final_stats=1 "${dict[@]}" "$corpus" "$seeds" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==)" || true
+    test "${PIPESTATUS[0]}" -eq 0 || { echo "fuzz_$target found a failure (see above)"; exit 1; }
+  done
+fi
+
+"$py" scripts/summarize_tests.py "$results"
