@@ -13,8 +13,6 @@ namespace qtr {
 namespace {
 
 using io::ByteReader;
-using io::checked_add;
-using io::checked_mul;
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 constexpr int kMaxArrayDepth = 8;
@@ -143,8 +141,10 @@ GgufFile GgufFile::parse(std::shared_ptr<const Blob> blob) {
   if (magic != kMagic) {
     std::string shown;
     for (int i = 0; i < 4; ++i) {
-      const char c = static_cast<char>((magic >> (8 * i)) & 0xFF);
-      shown += (c >= 32 && c < 127) ? std::string(1, c) : "\\x" + std::to_string(static_cast<uint8_t>(c));
+      const auto c = static_cast<uint8_t>((magic >> (8 * i)) & 0xFF);
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+      shown += (c >= 32 && c < 127) ? std::string(1, static_cast<char>(c)) : std::string(escaped);
     }
     p.fail("not a GGUF file (magic is '" + shown + "', expected 'GGUF')");
   }
@@ -226,7 +226,9 @@ GgufFile GgufFile::parse(std::shared_ptr<const Blob> blob) {
       p.fail(context + " has a row of " + std::to_string(t.ne[0]) + " elements, not a multiple of the " +
              std::string(info->name) + " block size " + std::to_string(info->block_size));
     }
-    t.n_bytes = checked_mul(n_elements / info->block_size, info->type_size, "tensor byte size");
+    if (__builtin_mul_overflow(n_elements / info->block_size, uint64_t{info->type_size}, &t.n_bytes)) {
+      p.fail("the byte size of " + context + " overflows 64 bits");
+    }
     t.offset = r.read<uint64_t>("offset of " + context);
     if (t.offset % file.alignment_ != 0) {
       p.fail(context + " data offset " + std::to_string(t.offset) + " is not a multiple of the alignment " +
@@ -246,8 +248,8 @@ GgufFile GgufFile::parse(std::shared_ptr<const Blob> blob) {
     const uint64_t data_size = r.size() - file.data_offset_;
     std::vector<const GgufTensorInfo*> by_offset;
     for (const auto& t : file.tensors_) {
-      const uint64_t end = checked_add(t.offset, t.n_bytes, "tensor end offset");
-      if (end > data_size) {
+      uint64_t end = 0;
+      if (__builtin_add_overflow(t.offset, t.n_bytes, &end) || end > data_size) {
         p.fail("tensor '" + t.name + "' (" + std::to_string(t.n_bytes) + " bytes at data offset " +
                std::to_string(t.offset) + ") extends past the end of the file (data section is " +
                std::to_string(data_size) + " bytes)");

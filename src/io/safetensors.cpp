@@ -105,7 +105,9 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Blob> blob) {
     for (const auto& d : shape->as_array(where + " shape")) {
       const int64_t dim = d.as_int(where + " shape");
       if (dim < 0) fail("tensor '" + name + "' has a negative dimension");
-      n_elements = io::checked_mul(n_elements, static_cast<uint64_t>(dim), "tensor element count");
+      if (__builtin_mul_overflow(n_elements, static_cast<uint64_t>(dim), &n_elements)) {
+        fail("tensor '" + name + "' has a shape whose element count overflows 64 bits");
+      }
       t.shape.push_back(dim);
     }
     if (t.shape.size() > 8) fail("tensor '" + name + "' has more than 8 dimensions");
@@ -118,7 +120,10 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const Blob> blob) {
       fail("tensor '" + name + "' data ends at " + std::to_string(end) + ", past the end of the data buffer (" +
            std::to_string(data.size()) + " bytes)");
     }
-    const uint64_t expected = io::checked_mul(n_elements, info->size, "tensor byte size");
+    uint64_t expected = 0;
+    if (__builtin_mul_overflow(n_elements, uint64_t{info->size}, &expected)) {
+      fail("the byte size of tensor '" + name + "' overflows 64 bits");
+    }
     if (expected != static_cast<uint64_t>(end - begin)) {
       fail("tensor '" + name + "' has " + std::to_string(end - begin) + " bytes but its dtype " + t.dtype +
            " and shape need " + std::to_string(expected));

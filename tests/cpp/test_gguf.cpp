@@ -187,7 +187,9 @@ TEST(Gguf, EveryGgmlTypeIsRecognisedByName) {
     const auto info = tensor_type_info(id);
     const bool removed = id == 4 || id == 5 || (id >= 31 && id <= 33) || (id >= 36 && id <= 38);
     EXPECT_EQ(info.has_value(), !removed) << id;
-    if (info) EXPECT_EQ(parse_tensor_type(info->name), info->type);
+    if (info) {
+      EXPECT_EQ(parse_tensor_type(info->name), info->type);
+    }
   }
   EXPECT_EQ(tensor_type_info(TensorType::Q4_K).type_size, 144u);
   EXPECT_EQ(tensor_type_info(TensorType::Q6_K).type_size, 210u);
