@@ -27,7 +27,8 @@ std::vector<TokenId> parse_ids(const std::string& list) {
     char* stop = nullptr;
     errno = 0;
     const long long v = std::strtoll(item.c_str(), &stop, 10);
-    if (item.empty() || *stop != '\0' || errno == ERANGE || v < 0 || v > INT32_MAX) {
+    const bool digits = !item.empty() && item.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || *stop != '\0' || errno == ERANGE || v < 0 || v > INT32_MAX) {
       throw UsageError{"--ids: '" + item + "' is not a token id"};
     }
     ids.push_back(static_cast<TokenId>(v));

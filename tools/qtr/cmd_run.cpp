@@ -31,14 +31,8 @@ int run(const Args& args) {
   GenerateOptions gen;
   gen.n_predict = args.integer("--n-predict", 128, 0, int64_t(1) << 30);
   gen.sampling.temperature = static_cast<float>(args.number("--temp", 0.8, 0.0, 1e6));
-  if (args.has("--seed")) {
-    gen.sampling.seed = static_cast<uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
-  } else {
-    gen.sampling.seed = std::random_device{}();
-    if (gen.sampling.temperature > 0.0f) {
-      std::fprintf(stderr, "qtr run: seed %llu\n", static_cast<unsigned long long>(gen.sampling.seed));
-    }
-  }
+  const bool random_seed = !args.has("--seed");
+  gen.sampling.seed = random_seed ? std::random_device{}() : static_cast<uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
   SessionOptions session_options;
   session_options.n_ctx = args.integer("--ctx", 0, 1, int64_t(1) << 24);
 
@@ -49,6 +43,9 @@ int run(const Args& args) {
   const std::vector<TokenId> ids = model->tokenizer().encode(prompt, EncodeOptions{true, false});
   if (ids.empty()) throw Error(Errc::invalid_argument, "the prompt is empty and the vocabulary adds no BOS token");
   const auto t1 = std::chrono::steady_clock::now();
+  if (random_seed && gen.sampling.temperature > 0.0f) {  // after loading: a failed load stays a one-line error
+    std::fprintf(stderr, "qtr run: seed %llu\n", static_cast<unsigned long long>(gen.sampling.seed));
+  }
 
   const GenerateResult result = generate(session, ids, gen, [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -61,7 +58,10 @@ int run(const Args& args) {
   std::fprintf(stderr, "\nqtr run: %zu prompt tokens, %zu generated in %.3f s (%.1f tokens/s), load %.3f s%s\n",
                ids.size(), result.tokens.size(), gen_s,
                gen_s > 0 ? static_cast<double>(result.tokens.size()) / gen_s : 0.0, load_s,
-               result.stopped_at_eos ? ", stopped at end of sequence" : "");
+               result.stopped_at_eos                                   ? ", stopped at end of sequence"
+               : session.n_past() >= session.n_ctx() &&
+                       static_cast<int64_t>(result.tokens.size()) < gen.n_predict ? ", stopped: context full (see --ctx)"
+                                                                                  : "");
   return 0;
 }
 

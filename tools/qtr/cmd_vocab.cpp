@@ -16,12 +16,13 @@ constexpr OptionSpec kOptions[] = {
 
 int run(const Args& args) {
   if (!args.positional().empty()) throw UsageError{"unexpected argument '" + args.positional()[0] + "'"};
-  const Vocab vocab = Vocab::from_sentencepiece_model(args.require("--spm"));
+  const std::string spm = args.require("--spm");
+  const std::string out = args.require("--out");
+  const Vocab vocab = Vocab::from_sentencepiece_model(spm);
   GgufWriter writer;
   writer.set("general.architecture", GgufValue{std::string("llama")});
   writer.set("general.name", GgufValue{std::string("vocab")});
   vocab.to_gguf(writer);
-  const std::string out = args.require("--out");
   writer.write(out);
   std::fprintf(stderr, "qtr vocab: wrote %zu tokens to %s\n", vocab.size(), out.c_str());
   return 0;
