@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "qtr/model_config.hpp"
@@ -23,9 +24,14 @@ namespace qtr {
 class GgufFile;
 class Graph;
 class KvCache;
+namespace ops {
+struct Workspace;
+}
 
 struct LoadOptions {
-  int n_threads = 0;  // default thread count for sessions; 0 = all hardware threads
+  int n_threads = 0;      // default thread count for sessions (and for packing at load); 0 = all hardware threads
+  std::string isa;        // kernels to use: "scalar", "avx2", "avx512", "neon"; empty = $QTR_ISA, else the best
+  bool repack = true;     // pack quantized weights into kernel tiles (false: convert them to F32; for comparisons)
 };
 
 class Model {
@@ -37,6 +43,8 @@ class Model {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   int default_threads() const { return n_threads_; }
   const Graph& graph() const { return *graph_; }
+  const char* isa() const;             // the kernels in use ("avx512vnni", ...)
+  size_t weight_bytes() const;         // weights in their compute form
 
  private:
   Model() = default;
@@ -44,6 +52,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Graph> graph_;
   int n_threads_ = 1;
+  int isa_ = 0;  // kernels::Isa
 };
 
 struct SessionOptions {
@@ -72,6 +81,7 @@ class Session {
  private:
   std::shared_ptr<const Model> model_;
   std::unique_ptr<KvCache> cache_;
+  std::unique_ptr<ops::Workspace> workspace_;
   std::vector<float> logits_;
   int64_t n_past_ = 0;
   int64_t n_ctx_ = 0;

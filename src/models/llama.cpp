@@ -80,7 +80,7 @@ ModelConfig read_config(const GgufFile& f) {
 
 class LlamaGraph final : public Graph {
  public:
-  explicit LlamaGraph(const GgufFile& f) : config_(read_config(f)) {
+  LlamaGraph(const GgufFile& f, const ops::WeightOptions& options, int n_threads) : config_(read_config(f)) {
     using N = LlamaTensorNames;
     const auto& c = config_;
     const TensorView embd = f.require_tensor(N::token_embd);
@@ -89,32 +89,46 @@ class LlamaGraph final : public Graph {
       throw Error(Errc::bad_format, "tensor 'token_embd.weight' has shape " + embd.shape_string() +
                                         ", expected [" + std::to_string(c.n_embd) + ", n_vocab]");
     }
-    token_embd_ = ops::Matrix::from_view(embd, c.n_embd, config_.n_vocab);
+    token_embd_ = ops::Embedding::from_view(embd, c.n_embd, config_.n_vocab);
+    auto matrix = [&](const TensorView& view, int64_t n_in, int64_t n_out) {
+      return ops::Matrix::from_view(view, n_in, n_out, options, n_threads);
+    };
     output_norm_ = ops::load_vector(f.require_tensor(N::output_norm), c.n_embd);
     if (auto out = f.optional_tensor(N::output)) {
-      output_ = ops::Matrix::from_view(*out, c.n_embd, config_.n_vocab);
+      output_ = matrix(*out, c.n_embd, config_.n_vocab);
     } else {
       config_.tied_output = true;
+      ops::WeightOptions keep = options;
+      keep.release_mapped_source = false;  // the embedding rows are still read from the map
+      output_ = ops::Matrix::from_view(embd, c.n_embd, config_.n_vocab, keep, n_threads);
     }
     layers_.resize(static_cast<size_t>(c.n_layer));
     for (int64_t i = 0; i < c.n_layer; ++i) {
       LlamaLayer& l = layers_[static_cast<size_t>(i)];
       l.attn_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_norm")), c.n_embd);
-      l.wq = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_q")), c.n_embd, c.q_dim());
-      l.wk = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
-      l.wv = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
-      l.wo = ops::Matrix::from_view(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
+      l.wq = matrix(f.require_tensor(N::layer(i, "attn_q")), c.n_embd, c.q_dim());
+      l.wk = matrix(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
+      l.wv = matrix(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
+      l.wo = matrix(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
       l.ffn_norm = ops::load_vector(f.require_tensor(N::layer(i, "ffn_norm")), c.n_embd);
-      l.w_gate = ops::Matrix::from_view(f.require_tensor(N::layer(i, "ffn_gate")), c.n_embd, c.n_ff);
-      l.w_up = ops::Matrix::from_view(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, c.n_ff);
-      l.w_down = ops::Matrix::from_view(f.require_tensor(N::layer(i, "ffn_down")), c.n_ff, c.n_embd);
+      l.w_gate = matrix(f.require_tensor(N::layer(i, "ffn_gate")), c.n_embd, c.n_ff);
+      l.w_up = matrix(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, c.n_ff);
+      l.w_down = matrix(f.require_tensor(N::layer(i, "ffn_down")), c.n_ff, c.n_embd);
     }
   }
 
   const ModelConfig& config() const override { return config_; }
 
-  void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, float* logits, bool all_logits,
-               int n_threads) const override {
+  size_t weight_bytes() const override {
+    size_t total = output_.bytes() + token_embd_.view().data.size();
+    for (const auto& l : layers_) {
+      for (const ops::Matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) total += m->bytes();
+    }
+    return total;
+  }
+
+  void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, ops::Workspace& ws, float* logits,
+               bool all_logits, int n_threads) const override {
     const ModelConfig& c = config_;
     const auto n = static_cast<int64_t>(tokens.size());
     const int64_t d = c.n_embd;
@@ -122,16 +136,16 @@ class LlamaGraph final : public Graph {
         attn(n * c.q_dim()), proj(n * d), gate(n * c.n_ff), up(n * c.n_ff);
 
     for (int64_t t = 0; t < n; ++t) {
-      std::memcpy(&x[t * d], token_embd_.row(tokens[t]), sizeof(float) * d);
+      token_embd_.lookup(tokens[t], &x[t * d]);
     }
     const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     for (int64_t il = 0; il < c.n_layer; ++il) {
       const LlamaLayer& l = layers_[static_cast<size_t>(il)];
       ops::rmsnorm(x.data(), l.attn_norm.data(), xn.data(), d, n, c.rms_norm_eps);
-      ops::matmul(l.wq, xn.data(), q.data(), n, n_threads);
-      ops::matmul(l.wk, xn.data(), k.data(), n, n_threads);
-      ops::matmul(l.wv, xn.data(), v.data(), n, n_threads);
+      ops::matmul(l.wq, xn.data(), q.data(), n, n_threads, ws);
+      ops::matmul(l.wk, xn.data(), k.data(), n, n_threads, ws);
+      ops::matmul(l.wv, xn.data(), v.data(), n, n_threads, ws);
       for (int64_t t = 0; t < n; ++t) {
         ops::rope_normal(&q[t * c.q_dim()], c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
         ops::rope_normal(&k[t * c.kv_dim()], c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
@@ -139,32 +153,34 @@ class LlamaGraph final : public Graph {
       std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k.data(), sizeof(float) * k.size());
       std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v.data(), sizeof(float) * v.size());
       ops::attention(q.data(), cache.k(il), cache.v(il), attn.data(), n, pos0, shape, scale, n_threads);
-      ops::matmul(l.wo, attn.data(), proj.data(), n, n_threads);
+      ops::matmul(l.wo, attn.data(), proj.data(), n, n_threads, ws);
       ops::add_inplace(x.data(), proj.data(), n * d);
 
       ops::rmsnorm(x.data(), l.ffn_norm.data(), xn.data(), d, n, c.rms_norm_eps);
-      ops::matmul(l.w_gate, xn.data(), gate.data(), n, n_threads);
-      ops::matmul(l.w_up, xn.data(), up.data(), n, n_threads);
+      ops::matmul(l.w_gate, xn.data(), gate.data(), n, n_threads, ws);
+      ops::matmul(l.w_up, xn.data(), up.data(), n, n_threads, ws);
       ops::silu_mul(gate.data(), up.data(), gate.data(), n * c.n_ff);
-      ops::matmul(l.w_down, gate.data(), proj.data(), n, n_threads);
+      ops::matmul(l.w_down, gate.data(), proj.data(), n, n_threads, ws);
       ops::add_inplace(x.data(), proj.data(), n * d);
     }
     const int64_t first = all_logits ? 0 : n - 1;
     const int64_t rows = n - first;
     ops::rmsnorm(&x[first * d], output_norm_.data(), xn.data(), d, rows, c.rms_norm_eps);
-    ops::matmul(c.tied_output ? token_embd_ : output_, xn.data(), logits, rows, n_threads);
+    ops::matmul(output_, xn.data(), logits, rows, n_threads, ws);
   }
 
  private:
   ModelConfig config_;  // from metadata, completed by the tensors (n_vocab, tied output)
-  ops::Matrix token_embd_;   // [n_embd] x n_vocab rows
+  ops::Embedding token_embd_;  // [n_embd] x n_vocab rows
   std::vector<float> output_norm_;
-  ops::Matrix output_;       // unused when tied
+  ops::Matrix output_;         // token_embd itself when tied
   std::vector<LlamaLayer> layers_;
 };
 
 }  // namespace
 
-std::unique_ptr<Graph> make_llama_graph(const GgufFile& file) { return std::make_unique<LlamaGraph>(file); }
+std::unique_ptr<Graph> make_llama_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads) {
+  return std::make_unique<LlamaGraph>(file, options, n_threads);
+}
 
 }  // namespace qtr

@@ -10,17 +10,17 @@ namespace qtr {
 namespace {
 struct ArchitectureEntry {
   std::string_view name;
-  std::unique_ptr<Graph> (*make)(const GgufFile&);
+  std::unique_ptr<Graph> (*make)(const GgufFile&, const ops::WeightOptions&, int);
 };
 constexpr std::array kArchitectures = {
     ArchitectureEntry{"llama", &make_llama_graph},
 };
 }  // namespace
 
-std::unique_ptr<Graph> make_graph(const GgufFile& file) {
+std::unique_ptr<Graph> make_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads) {
   const std::string arch = file.require_string("general.architecture");
   for (const auto& entry : kArchitectures) {
-    if (entry.name == arch) return entry.make(file);
+    if (entry.name == arch) return entry.make(file, options, n_threads);
   }
   std::string known;
   for (const auto& entry : kArchitectures) known += (known.empty() ? "" : ", ") + std::string(entry.name);

@@ -1,14 +1,19 @@
 #include <omp.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "kernels/kernels.hpp"
+#include "kernels/quant_blocks.hpp"
 #include "ops.hpp"
 #include "qtr/error.hpp"
 
 namespace qtr::ops {
 
 namespace {
+
 std::string short_name(const std::string& name) {
   constexpr std::string_view suffix = ".weight";
   if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -17,45 +22,89 @@ std::string short_name(const std::string& name) {
   return name;
 }
 
+[[noreturn]] void unsupported(const TensorView& view) {
+  throw Error(Errc::unsupported,
+              "unsupported tensor type " + tensor_type_name(view.type) + " in " + short_name(view.name));
+}
+
 std::vector<float> to_f32(const TensorView& view) {
-  const size_t n = static_cast<size_t>(view.n_elements());
-  std::vector<float> out(n);
-  const auto* src = reinterpret_cast<const uint16_t*>(view.data.data());
-  if (view.type == TensorType::F16) kernels::convert_f16_to_f32__scalar(src, out.data(), n);
-  else kernels::convert_bf16_to_f32__scalar(src, out.data(), n);
+  if (!quant::can_dequantize(view.type)) unsupported(view);
+  std::vector<float> out(static_cast<size_t>(view.n_elements()));
+  quant::dequantize_row(view.type, view.data.data(), out.data(), view.n_elements());
   return out;
 }
-}  // namespace
 
-void require_float_type(const TensorView& view) {
-  if (view.type != TensorType::F32 && view.type != TensorType::F16 && view.type != TensorType::BF16) {
-    throw Error(Errc::unsupported,
-                "unsupported tensor type " + tensor_type_name(view.type) + " in " + short_name(view.name));
-  }
+// Tells the kernel it may drop the pages of a mapped range that will not be read again (the packed copy replaces
+// them). Only whole pages strictly inside the range are released.
+void release_pages(std::span<const uint8_t> bytes) {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<uintptr_t>(bytes.data()) + page - 1) & ~(page - 1);
+  const auto end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size()) & ~(page - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
-Matrix Matrix::from_view(const TensorView& view, int64_t n_in, int64_t n_out) {
+}  // namespace
+
+void Matrix::FreeAligned::operator()(uint8_t* p) const { std::free(p); }
+
+size_t Matrix::bytes() const {
+  if (kernel_) return packed_bytes_;
+  return static_cast<size_t>(n_in_ * n_out_) * sizeof(float);
+}
+
+Matrix Matrix::from_view(const TensorView& view, int64_t n_in, int64_t n_out, const WeightOptions& options,
+                         int n_threads) {
   if (view.ne.size() > 2 || view.dim(0) != n_in || view.dim(1) != n_out) {
     throw Error(Errc::bad_format, "tensor '" + view.name + "' has shape " + view.shape_string() + ", expected [" +
                                       std::to_string(n_in) + ", " + std::to_string(n_out) + "]");
   }
-  require_float_type(view);
   Matrix m;
   m.n_in_ = n_in;
   m.n_out_ = n_out;
-  if (view.type == TensorType::F32) {
-    if (reinterpret_cast<uintptr_t>(view.data.data()) % alignof(float) != 0) {
-      m.owned_.resize(static_cast<size_t>(view.n_elements()));
-      std::memcpy(m.owned_.data(), view.data.data(), view.data.size());
-    } else {
-      m.data_ = reinterpret_cast<const float*>(view.data.data());
-      return m;
+  if (view.type == TensorType::F32 && reinterpret_cast<uintptr_t>(view.data.data()) % alignof(float) == 0) {
+    m.f32_ = reinterpret_cast<const float*>(view.data.data());
+    return m;
+  }
+  const kernels::MatmulKernel* kernel = options.repack ? kernels::find_matmul_kernel(view.type, options.isa) : nullptr;
+  if (kernel) {
+    m.kernel_ = kernel;
+    m.packed_bytes_ = kernel->packed_size(n_out, n_in);
+    void* p = std::aligned_alloc(64, (m.packed_bytes_ + 63) & ~size_t{63});
+    if (!p) throw Error(Errc::out_of_memory, "cannot allocate " + std::to_string(m.packed_bytes_) + " bytes for " + view.name);
+    m.packed_.reset(static_cast<uint8_t*>(p));
+    const int64_t n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
+#pragma omp parallel num_threads(n_threads)
+    {
+      const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
+      kernel->pack(view.data.data(), n_out, n_in, m.packed_.get(), n_tiles * it / nt, n_tiles * (it + 1) / nt);
     }
+    if (options.release_mapped_source) release_pages(view.data);
+    return m;
+  }
+  if (view.type == TensorType::F32) {  // misaligned F32: copy
+    m.owned_.resize(static_cast<size_t>(view.n_elements()));
+    std::memcpy(m.owned_.data(), view.data.data(), view.data.size());
   } else {
     m.owned_ = to_f32(view);
   }
-  m.data_ = m.owned_.data();
+  m.f32_ = m.owned_.data();
   return m;
+}
+
+Embedding Embedding::from_view(const TensorView& view, int64_t n_embd, int64_t n_vocab) {
+  if (view.ne.size() != 2 || view.dim(0) != n_embd || view.dim(1) != n_vocab) {
+    throw Error(Errc::bad_format, "tensor '" + view.name + "' has shape " + view.shape_string() + ", expected [" +
+                                      std::to_string(n_embd) + ", " + std::to_string(n_vocab) + "]");
+  }
+  if (!quant::can_dequantize(view.type)) unsupported(view);
+  Embedding e;
+  e.view_ = view;
+  e.row_bytes_ = quant::row_size(view.type, n_embd);
+  return e;
+}
+
+void Embedding::lookup(int32_t token, float* out) const {
+  quant::dequantize_row(view_.type, view_.data.data() + static_cast<size_t>(token) * row_bytes_, out, view_.dim(0));
 }
 
 std::vector<float> load_vector(const TensorView& view, int64_t n) {
@@ -63,23 +112,32 @@ std::vector<float> load_vector(const TensorView& view, int64_t n) {
     throw Error(Errc::bad_format, "tensor '" + view.name + "' has shape " + view.shape_string() + ", expected [" +
                                       std::to_string(n) + "]");
   }
-  require_float_type(view);
-  if (view.type != TensorType::F32) return to_f32(view);
-  std::vector<float> out(static_cast<size_t>(n));
-  std::memcpy(out.data(), view.data.data(), view.data.size());
-  return out;
+  if (view.type != TensorType::F32 && view.type != TensorType::F16 && view.type != TensorType::BF16) unsupported(view);
+  return to_f32(view);
 }
 
-void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_threads) {
-  const int64_t n_out = w.n_out();
-  // Split output rows into equal chunks; each row's sum is computed by one thread in a fixed order.
-  const int64_t work = n_out * w.n_in() * n_tokens;
+void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_threads, Workspace& ws) {
+  const int64_t n_out = w.n_out(), n_in = w.n_in();
+  const int64_t work = n_out * n_in * n_tokens;
   const int threads = work < 32768 ? 1 : n_threads;
+  if (const kernels::MatmulKernel* kernel = w.kernel()) {
+    ws.act.resize(static_cast<size_t>(n_tokens * n_in / kernels::kActBlock));
+    kernels::quantize_activations(x, n_tokens, n_in, n_in, ws.act.data());
+    const int64_t n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
+    const kernels::ActBlock* act = ws.act.data();
+#pragma omp parallel num_threads(threads)
+    {
+      const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
+      kernel->gemm(w.packed(), n_out, n_in, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, y, n_out);
+    }
+    return;
+  }
+  // Each row's sum is computed by one thread in a fixed order.
 #pragma omp parallel num_threads(threads)
   {
     const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
     const int64_t begin = n_out * it / nt, end = n_out * (it + 1) / nt;
-    kernels::gemm_f32_f32__scalar(w.data(), w.n_in(), begin, end, x, w.n_in(), y, n_out, n_tokens);
+    kernels::gemm_f32_f32__scalar(w.f32(), n_in, begin, end, x, n_in, y, n_out, n_tokens);
   }
 }
 

@@ -3,41 +3,77 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "kernels/matmul.hpp"
 #include "qtr/tensor.hpp"
 
 namespace qtr::ops {
 
-// A weight matrix of n_out rows of n_in elements, in the form its kernel reads. F32 tensors are used in place
-// (zero-copy from the mapped file); F16/BF16 are converted to F32 once at load.
+// How weights are prepared at load: which ISA's kernels, and whether to repack quantized weights into tiles.
+struct WeightOptions {
+  kernels::Isa isa = kernels::Isa::scalar;
+  bool repack = true;  // false: quantized weights are dequantized to F32 instead (for comparisons)
+  bool release_mapped_source = false;  // the views come from a file mapping whose packed pages may be dropped
+};
+
+// Scratch memory reused across calls (owned by a Session): quantized activations.
+struct Workspace {
+  std::vector<kernels::ActBlock> act;
+};
+
+// A weight matrix of n_out rows of n_in elements, in the form its kernel reads:
+//  - Q4_0 / Q8_0: packed once into interleaved tiles for the chosen ISA's kernel (the mapped original is not
+//    touched again);
+//  - F32: used in place (zero-copy from the mapped file);
+//  - F16 / BF16 / other GGUF quant types: converted to F32 once (no native kernel yet).
 class Matrix {
  public:
   Matrix() = default;
   // Checks the view's shape is {n_in, n_out} and its type is supported; throws qtr::Error naming the tensor.
-  static Matrix from_view(const TensorView& view, int64_t n_in, int64_t n_out);
+  static Matrix from_view(const TensorView& view, int64_t n_in, int64_t n_out, const WeightOptions& options,
+                          int n_threads);
 
   int64_t n_in() const { return n_in_; }
   int64_t n_out() const { return n_out_; }
-  const float* row(int64_t r) const { return data_ + r * n_in_; }
-  const float* data() const { return data_; }
+  const kernels::MatmulKernel* kernel() const { return kernel_; }  // nullptr: F32 path
+  const float* f32() const { return f32_; }
+  const uint8_t* packed() const { return packed_.get(); }
+  size_t bytes() const;  // memory the weights occupy in their compute form
 
  private:
+  struct FreeAligned {
+    void operator()(uint8_t* p) const;
+  };
   int64_t n_in_ = 0, n_out_ = 0;
-  const float* data_ = nullptr;
+  const kernels::MatmulKernel* kernel_ = nullptr;
+  std::unique_ptr<uint8_t[], FreeAligned> packed_;
+  size_t packed_bytes_ = 0;
+  const float* f32_ = nullptr;
   std::vector<float> owned_;
+};
+
+// Row lookup in a token-embedding table of any supported type: out[0..n_embd) = row `token`, as floats.
+class Embedding {
+ public:
+  Embedding() = default;
+  static Embedding from_view(const TensorView& view, int64_t n_embd, int64_t n_vocab);
+  void lookup(int32_t token, float* out) const;
+  const TensorView& view() const { return view_; }
+
+ private:
+  TensorView view_;
+  size_t row_bytes_ = 0;
 };
 
 // A vector of n floats (norm weights, biases), copied/converted to F32 at load.
 std::vector<float> load_vector(const TensorView& view, int64_t n);
 
-// Throws "unsupported tensor type Q5_K in blk.0.ffn_down" unless `view.type` is one of F32/F16/BF16.
-void require_float_type(const TensorView& view);
-
 // y[t] = W x[t] for t in [0, n_tokens); x: [n_tokens][n_in], y: [n_tokens][n_out], rows split over threads.
-void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_threads);
+void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_threads, Workspace& ws);
 
 // y = x / rms(x) * weight, row by row over n_rows rows of n.
 void rmsnorm(const float* x, const float* weight, float* y, int64_t n, int64_t n_rows, float eps);

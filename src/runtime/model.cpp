@@ -1,5 +1,6 @@
 #include <omp.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "models/graph.hpp"
@@ -23,7 +24,13 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
   std::shared_ptr<Model> model(new Model());
   model->n_threads_ = resolve_threads(options.n_threads);
   model->file_ = std::make_shared<GgufFile>(GgufFile::open(path));
-  model->graph_ = make_graph(*model->file_);
+  const kernels::Isa isa = kernels::select_isa(options.isa.empty() ? std::getenv("QTR_ISA") : options.isa.c_str());
+  model->isa_ = static_cast<int>(isa);
+  ops::WeightOptions weights;
+  weights.isa = isa;
+  weights.repack = options.repack;
+  weights.release_mapped_source = true;
+  model->graph_ = make_graph(*model->file_, weights, model->n_threads_);
   model->tokenizer_ = Tokenizer::create(Vocab::from_gguf(*model->file_));
   const auto n_vocab = static_cast<size_t>(model->graph_->config().n_vocab);
   if (model->tokenizer_->n_vocab() != n_vocab) {
@@ -37,6 +44,8 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
 Model::~Model() = default;
 
 const ModelConfig& Model::config() const { return graph_->config(); }
+const char* Model::isa() const { return kernels::isa_name(static_cast<kernels::Isa>(isa_)); }
+size_t Model::weight_bytes() const { return graph_->weight_bytes(); }
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options) : model_(std::move(model)) {
   if (!model_) throw Error(Errc::invalid_argument, "Session needs a model");
@@ -46,6 +55,7 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
   n_threads_ = options.n_threads > 0 ? options.n_threads : model_->default_threads();
   if (options.n_threads < 0) throw Error(Errc::invalid_argument, "thread count must be >= 0");
   cache_ = std::make_unique<KvCache>(c.n_layer, n_ctx_, c.kv_dim());
+  workspace_ = std::make_unique<ops::Workspace>();
 }
 
 Session::~Session() = default;
@@ -68,7 +78,7 @@ std::span<const float> Session::eval(std::span<const TokenId> tokens, bool all_l
   }
   const int64_t rows = all_logits ? n : 1;
   logits_.resize(static_cast<size_t>(rows * c.n_vocab));
-  model_->graph().forward(tokens, n_past_, *cache_, logits_.data(), all_logits, n_threads_);
+  model_->graph().forward(tokens, n_past_, *cache_, *workspace_, logits_.data(), all_logits, n_threads_);
   n_past_ += n;
   return logits_;
 }

@@ -10,5 +10,6 @@ extern const Command kRunCommand;
 extern const Command kTokenizeCommand;
 extern const Command kLogitsCommand;
 extern const Command kVocabCommand;
+extern const Command kQuantizeCommand;
 
 }  // namespace qtr::cli
