@@ -11,6 +11,7 @@ APT_PACKAGES=(
   python3 python3-venv python3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libxsimd-dev pybind11-dev libsimdjson-dev
   clang-14 libclang-rt-14-dev            # libFuzzer for the fuzz targets
+  g++-aarch64-linux-gnu qemu-user         # NEON kernels: cross-compiled and run under emulation
 )
 
 missing=()

@@ -3,7 +3,8 @@
 #   1. GoogleTest unit tests and the pytest suite (CLI contracts, independent NumPy/SentencePiece/gguf references)
 #      on the Release build;
 #   2. both again on an ASan+UBSan build;
-#   3. a short libFuzzer run of every file reader (QTR_FUZZ_SECONDS each, default 60).
+#   3. a short libFuzzer run of every file reader (QTR_FUZZ_SECONDS each, default 60);
+#   4. the kernel conformance test cross-compiled for AArch64 (NEON) and run under qemu-aarch64.
 # QTR_QUICK=1 runs stage 1 only. Tests that need ../shared skip with a message when it is absent.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,6 +49,14 @@ if [ "${QTR_QUICK:-0}" != 1 ]; then
       -print_final_stats=1 "${dict[@]}" "$corpus" "$seeds" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==)" || true
     test "${PIPESTATUS[0]}" -eq 0 || { echo "fuzz_$target found a failure (see above)"; exit 1; }
   done
+fi
+
+if [ "${QTR_QUICK:-0}" != 1 ]; then
+  echo "=== AArch64 (NEON) kernels under qemu"
+  cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release -DQTR_KERNELS_ONLY=ON \
+    -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake > /dev/null
+  cmake --build build-aarch64
+  ctest --test-dir build-aarch64 --output-on-failure --output-junit "$root/$results/aarch64-ctest.xml"
 fi
 
 "$py" scripts/summarize_tests.py "$results"

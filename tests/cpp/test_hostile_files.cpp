@@ -485,13 +485,13 @@ TEST(HostileModel, TinyLlamaLoads) {
 
 TEST(HostileModel, UnsupportedTensorTypeFailsAtLoadWithAnExactMessage) {
   ScratchDir dir;
-  const auto path = dir.path() / "q5k.gguf";
-  tiny_llama(TensorType::Q5_K).write(path);
+  const auto path = dir.path() / "iq2xxs.gguf";
+  tiny_llama(TensorType::IQ2_XXS).write(path);
   ASSERT_NO_THROW(GgufFile::open(path));  // the file itself is well-formed
   const Caught c = hostile::catch_error([&] { Model::load(path, LoadOptions{1}); });
   ASSERT_EQ(c.kind, Caught::Kind::qtr_error) << c.message;
   EXPECT_EQ(c.code, Errc::unsupported);
-  EXPECT_EQ(c.message, "unsupported tensor type Q5_K in blk.0.ffn_down");
+  EXPECT_EQ(c.message, "unsupported tensor type IQ2_XXS in blk.0.ffn_down");
 }
 
 TEST(HostileModel, BrokenFilesFailAtLoadNamingThePath) {
