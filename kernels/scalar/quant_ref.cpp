@@ -11,12 +11,14 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "kernels/kernels.hpp"
 #include "kernels/quant_blocks.hpp"
 #include "qtr/error.hpp"
+#include "qtr/tensor_type.hpp"
 
 namespace qtr::quant {
 
@@ -77,7 +79,8 @@ int nearest_int(float v) {
 }
 
 // C's float -> int conversion as GGML's x86-64 build performs it (cvttss2si): truncation toward zero, and
-// INT32_MIN for NaN or out-of-range values (undefined in C, defined here).
+// INT32_MIN for NaN or out-of-range values (undefined in C, defined here). Such values reach it only from blocks
+// holding inf / NaN or whose scale's inverse overflows; GGML's bytes then come from the low byte, 0.
 int32_t truncate_to_int32(float v) {
   if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
   return static_cast<int32_t>(v);
@@ -570,7 +573,6 @@ void dequantize_block(const block_q8_K& b, float* y) {
 
 struct Format {
   TensorType type;
-  const char* name;
   int64_t block_size;  // elements per block
   size_t block_bytes;
   bool quantize, dequantize;
@@ -578,19 +580,19 @@ struct Format {
 
 using T = TensorType;
 constexpr Format kFormats[] = {
-    {T::F32, "F32", 1, 4, true, true},
-    {T::F16, "F16", 1, 2, true, true},
-    {T::BF16, "BF16", 1, 2, true, true},
-    {T::Q4_0, "Q4_0", QK4_0, sizeof(block_q4_0), true, true},
-    {T::Q4_1, "Q4_1", QK4_1, sizeof(block_q4_1), true, true},
-    {T::Q5_0, "Q5_0", QK5_0, sizeof(block_q5_0), true, true},
-    {T::Q5_1, "Q5_1", QK5_1, sizeof(block_q5_1), true, true},
-    {T::Q8_0, "Q8_0", QK8_0, sizeof(block_q8_0), true, true},
-    {T::Q8_1, "Q8_1", QK8_1, sizeof(block_q8_1), false, false},  // geometry only (row_size)
-    {T::Q4_K, "Q4_K", QK_K, sizeof(block_q4_K), true, true},
-    {T::Q5_K, "Q5_K", QK_K, sizeof(block_q5_K), true, true},
-    {T::Q6_K, "Q6_K", QK_K, sizeof(block_q6_K), true, true},
-    {T::Q8_K, "Q8_K", QK_K, sizeof(block_q8_K), false, true},
+    {T::F32, 1, 4, true, true},
+    {T::F16, 1, 2, true, true},
+    {T::BF16, 1, 2, true, true},
+    {T::Q4_0, QK4_0, sizeof(block_q4_0), true, true},
+    {T::Q4_1, QK4_1, sizeof(block_q4_1), true, true},
+    {T::Q5_0, QK5_0, sizeof(block_q5_0), true, true},
+    {T::Q5_1, QK5_1, sizeof(block_q5_1), true, true},
+    {T::Q8_0, QK8_0, sizeof(block_q8_0), true, true},
+    {T::Q8_1, QK8_1, sizeof(block_q8_1), false, false},  // geometry only (row_size)
+    {T::Q4_K, QK_K, sizeof(block_q4_K), true, true},
+    {T::Q5_K, QK_K, sizeof(block_q5_K), true, true},
+    {T::Q6_K, QK_K, sizeof(block_q6_K), true, true},
+    {T::Q8_K, QK_K, sizeof(block_q8_K), false, true},
 };
 
 const Format* find_format(TensorType type) {
@@ -600,20 +602,15 @@ const Format* find_format(TensorType type) {
   return nullptr;
 }
 
-std::string type_label(TensorType type) {
-  if (const Format* f = find_format(type)) return f->name;
-  return "type#" + std::to_string(static_cast<uint32_t>(type));
-}
-
 // The format of `type` for `what`, after checking that n is a whole number of its blocks.
 const Format& checked_format(const char* what, TensorType type, int64_t n, bool Format::*supports) {
   const Format* f = find_format(type);
   if (f == nullptr || (supports != nullptr && !(f->*supports))) {
-    throw Error(Errc::unsupported, std::string(what) + ": unsupported tensor type " + type_label(type));
+    throw Error(Errc::unsupported, std::string(what) + ": unsupported tensor type " + tensor_type_name(type));
   }
   if (n < 0 || n % f->block_size != 0) {
     throw Error(Errc::invalid_argument, std::string(what) + ": " + std::to_string(n) +
-                                            " elements is not a multiple of " + f->name + "'s block size " +
+                                            " elements is not a multiple of " + tensor_type_name(type) + "'s block size " +
                                             std::to_string(f->block_size));
   }
   return *f;
@@ -686,7 +683,7 @@ void quantize_row(TensorType type, const float* x, void* blocks, int64_t n) {
     case T::Q6_K: return quantize_blocks<block_q6_K>(x, blocks, n, QK_K);
     default: break;
   }
-  throw Error(Errc::internal, "quantize_row: no quantizer for " + type_label(type));
+  throw Error(Errc::internal, "quantize_row: no quantizer for " + tensor_type_name(type));
 }
 
 void dequantize_row(TensorType type, const void* blocks, float* y, int64_t n) {
@@ -712,7 +709,7 @@ void dequantize_row(TensorType type, const void* blocks, float* y, int64_t n) {
     case T::Q8_K: return dequantize_blocks<block_q8_K>(blocks, y, n, QK_K);
     default: break;
   }
-  throw Error(Errc::internal, "dequantize_row: no dequantizer for " + type_label(type));
+  throw Error(Errc::internal, "dequantize_row: no dequantizer for " + tensor_type_name(type));
 }
 
 }  // namespace qtr::quant

@@ -28,6 +28,9 @@ inline void store_rows(float* y, __m512 v, int64_t valid) {
 template <int T>
 void tile_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                int64_t valid) {
+  // With few tokens, one accumulator per token would chain 8 dependent vpdpbusd per block; A independent
+  // accumulators per token shorten the chains (integer sums: the order does not change the result).
+  constexpr int A = T == 1 ? 4 : T == 2 ? 2 : 1;
   const auto* scales = reinterpret_cast<const uint16_t*>(tile);
   const uint8_t* quants = tile + g.scale_bytes;
   const __m512i low4 = _mm512_set1_epi8(0x0F);
@@ -35,8 +38,10 @@ void tile_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* ac
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < g.nb; ++b) {
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * 16)));
-    __m512i dot[T];
-    for (int t = 0; t < T; ++t) dot[t] = _mm512_setzero_si512();
+    __m512i dot[T][A];
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < A; ++i) dot[t][i] = _mm512_setzero_si512();
+    }
     const uint8_t* q = quants + b * tiles::kChunksQ4_0 * 64;
     for (int c = 0; c < 4; ++c) {
       const __m512i w = _mm512_loadu_si512(q + c * 64);
@@ -44,13 +49,16 @@ void tile_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* ac
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(w, 4), low4);
       for (int t = 0; t < T; ++t) {
         const ActBlock& a = act[t * g.nb + b];
-        dot[t] = _mm512_dpbusd_epi32(dot[t], lo, broadcast4(a.qs + 4 * c));
-        dot[t] = _mm512_dpbusd_epi32(dot[t], hi, broadcast4(a.qs + 16 + 4 * c));
+        __m512i& d = dot[t][c % A];
+        d = _mm512_dpbusd_epi32(d, lo, broadcast4(a.qs + 4 * c));
+        d = _mm512_dpbusd_epi32(d, hi, broadcast4(a.qs + 16 + 4 * c));
       }
     }
     for (int t = 0; t < T; ++t) {
       const ActBlock& a = act[t * g.nb + b];
-      const __m512i adjusted = _mm512_sub_epi32(dot[t], _mm512_set1_epi32(8 * a.sum));
+      __m512i sum = dot[t][0];
+      for (int i = 1; i < A; ++i) sum = _mm512_add_epi32(sum, dot[t][i]);
+      const __m512i adjusted = _mm512_sub_epi32(sum, _mm512_set1_epi32(8 * a.sum));
       const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(a.d));
       acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(s, _mm512_cvtepi32_ps(adjusted)));
     }
@@ -63,6 +71,7 @@ void tile_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* ac
 template <int T>
 void tile_q8_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                int64_t valid) {
+  constexpr int A = T == 1 ? 4 : T == 2 ? 2 : 1;  // independent accumulators per token (see tile_q4_0)
   const auto* scales = reinterpret_cast<const uint16_t*>(tile);
   const uint8_t* quants = tile + g.scale_bytes;
   const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
@@ -70,21 +79,26 @@ void tile_q8_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* ac
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < g.nb; ++b) {
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * 16)));
-    __m512i dot[T];
-    for (int t = 0; t < T; ++t) dot[t] = _mm512_setzero_si512();
-    __m512i correction = _mm512_setzero_si512();
+    __m512i dot[T][A];
+    for (int t = 0; t < T; ++t) {
+      for (int i = 0; i < A; ++i) dot[t][i] = _mm512_setzero_si512();
+    }
+    __m512i correction[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
     const uint8_t* q = quants + b * tiles::kChunksQ8_0 * 64;
     for (int c = 0; c < 8; ++c) {
       const __m512i w = _mm512_loadu_si512(q + c * 64);
-      correction = _mm512_dpbusd_epi32(correction, bias, w);
+      correction[c % 2] = _mm512_dpbusd_epi32(correction[c % 2], bias, w);
       for (int t = 0; t < T; ++t) {
         const __m512i a = _mm512_xor_si512(broadcast4(act[t * g.nb + b].qs + 4 * c), bias);
-        dot[t] = _mm512_dpbusd_epi32(dot[t], a, w);
+        dot[t][c % A] = _mm512_dpbusd_epi32(dot[t][c % A], a, w);
       }
     }
+    const __m512i total_correction = _mm512_add_epi32(correction[0], correction[1]);
     for (int t = 0; t < T; ++t) {
       const ActBlock& a = act[t * g.nb + b];
-      const __m512i exact = _mm512_sub_epi32(dot[t], correction);
+      __m512i sum = dot[t][0];
+      for (int i = 1; i < A; ++i) sum = _mm512_add_epi32(sum, dot[t][i]);
+      const __m512i exact = _mm512_sub_epi32(sum, total_correction);
       const __m512 s = _mm512_mul_ps(dw, _mm512_set1_ps(a.d));
       acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(s, _mm512_cvtepi32_ps(exact)));
     }
