@@ -27,14 +27,12 @@ inline void store_rows(float* y, const float32x4_t (&acc)[4], int64_t valid) {
 template <bool Q4>
 void tile_one_token(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t /*y_stride*/,
                     int64_t valid) {
-  const auto* scales = reinterpret_cast<const __fp16*>(tile);
-  const uint8_t* quants = tile + g.scale_bytes;
   const int chunks = Q4 ? 4 : 8;
   float32x4_t acc[4] = {vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0)};
   for (int64_t b = 0; b < g.nb; ++b) {
     const ActBlock& a = act[b];
     int32x4_t dot[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
-    const uint8_t* q = quants + b * chunks * 64;
+    const uint8_t* q = g.quants(tile, b);
     for (int c = 0; c < chunks; ++c) {
       for (int r = 0; r < 4; ++r) {
         const uint8x16_t w = vld1q_u8(q + c * 64 + 16 * r);
@@ -50,7 +48,7 @@ void tile_one_token(const uint8_t* tile, const tiles::Geometry& g, const ActBloc
     }
     const float32x4_t da = vdupq_n_f32(a.d);
     for (int r = 0; r < 4; ++r) {
-      const float32x4_t dw = vcvt_f32_f16(vld1_f16(scales + b * 16 + 4 * r));
+      const float32x4_t dw = vcvt_f32_f16(vld1_f16(reinterpret_cast<const __fp16*>(g.scales(tile, b)) + 4 * r));
       acc[r] = vaddq_f32(acc[r], vmulq_f32(vmulq_f32(dw, da), vcvtq_f32_s32(dot[r])));
     }
   }

@@ -12,11 +12,11 @@ namespace qtr::kernels {
 
 namespace {
 
-// Integer dot product of row lane j of block b with activation block a.
-int32_t dot_q4_0(const uint8_t* quants, int64_t b, int64_t j, const ActBlock& a) {
+// Integer dot product of row lane j of a block's quants with activation block a.
+int32_t dot_q4_0(const uint8_t* quants, int64_t j, const ActBlock& a) {
   int32_t dot = 0;
   for (int64_t c = 0; c < tiles::kChunksQ4_0; ++c) {
-    const uint8_t* q = quants + ((b * tiles::kChunksQ4_0 + c) * tiles::kRows + j) * 4;
+    const uint8_t* q = quants + (c * tiles::kRows + j) * 4;
     for (int i = 0; i < 4; ++i) {
       dot += static_cast<int32_t>(q[i] & 0x0F) * a.qs[4 * c + i];
       dot += static_cast<int32_t>(q[i] >> 4) * a.qs[16 + 4 * c + i];
@@ -25,30 +25,28 @@ int32_t dot_q4_0(const uint8_t* quants, int64_t b, int64_t j, const ActBlock& a)
   return dot - 8 * a.sum;  // q - 8 folded into the activation sum
 }
 
-int32_t dot_q8_0(const uint8_t* quants, int64_t b, int64_t j, const ActBlock& a) {
+int32_t dot_q8_0(const uint8_t* quants, int64_t j, const ActBlock& a) {
   int32_t dot = 0;
   for (int64_t c = 0; c < tiles::kChunksQ8_0; ++c) {
-    const auto* q = reinterpret_cast<const int8_t*>(quants + ((b * tiles::kChunksQ8_0 + c) * tiles::kRows + j) * 4);
+    const auto* q = reinterpret_cast<const int8_t*>(quants + (c * tiles::kRows + j) * 4);
     for (int i = 0; i < 4; ++i) dot += static_cast<int32_t>(q[i]) * a.qs[4 * c + i];
   }
   return dot;
 }
 
-template <int64_t Chunks, int32_t (*Dot)(const uint8_t*, int64_t, int64_t, const ActBlock&)>
+template <int64_t Chunks, int32_t (*Dot)(const uint8_t*, int64_t, const ActBlock&)>
 void gemm_x16(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
               const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
   const tiles::Geometry g(k, Chunks);
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = g.tile(packed, t);
-    const auto* scales = reinterpret_cast<const uint16_t*>(tile);
-    const uint8_t* quants = tile + g.scale_bytes;
     for (int64_t j = 0; j < tiles::kRows && t * tiles::kRows + j < n_rows; ++j) {
       for (int64_t n = 0; n < n_tokens; ++n) {
         const ActBlock* a = act + n * g.nb;
         float acc = 0.0f;
         for (int64_t b = 0; b < g.nb; ++b) {
-          const float s = fp16_to_fp32(scales[b * tiles::kRows + j]) * a[b].d;
-          acc = acc + s * static_cast<float>(Dot(quants, b, j, a[b]));
+          const float s = fp16_to_fp32(g.scales(tile, b)[j]) * a[b].d;
+          acc = acc + s * static_cast<float>(Dot(g.quants(tile, b), j, a[b]));
         }
         y[n * y_stride + t * tiles::kRows + j] = acc;
       }

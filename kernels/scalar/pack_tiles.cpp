@@ -17,17 +17,14 @@ void pack_x16(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     uint8_t* tile = dst + t * g.tile_bytes;
     std::memset(tile, 0, static_cast<size_t>(g.tile_bytes));  // padding rows stay zero (d = 0)
-    auto* scales = reinterpret_cast<uint16_t*>(tile);
-    uint8_t* quants = tile + g.scale_bytes;
     for (int64_t j = 0; j < tiles::kRows; ++j) {
       const int64_t row = t * tiles::kRows + j;
       if (row >= n_rows) break;
       const auto* blocks = reinterpret_cast<const Block*>(src) + row * g.nb;
       for (int64_t b = 0; b < g.nb; ++b) {
-        scales[b * tiles::kRows + j] = blocks[b].d;
-        for (int64_t c = 0; c < Chunks; ++c) {
-          std::memcpy(quants + ((b * Chunks + c) * tiles::kRows + j) * 4, blocks[b].qs + 4 * c, 4);
-        }
+        const_cast<uint16_t*>(g.scales(tile, b))[j] = blocks[b].d;
+        uint8_t* quants = const_cast<uint8_t*>(g.quants(tile, b));
+        for (int64_t c = 0; c < Chunks; ++c) std::memcpy(quants + (c * tiles::kRows + j) * 4, blocks[b].qs + 4 * c, 4);
       }
     }
   }

@@ -31,18 +31,16 @@ inline void store_rows(float* y, __m256 v, int64_t valid) {
 template <int T, int Half>
 void half_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                int64_t valid) {
-  const auto* scales = reinterpret_cast<const uint16_t*>(tile);
-  const uint8_t* quants = tile + g.scale_bytes;
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < g.nb; ++b) {
     const __m256 dw =
-        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * 16 + 8 * Half)));
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g.scales(tile, b) + 8 * Half)));
     __m256i dot[T];
     for (int t = 0; t < T; ++t) dot[t] = _mm256_setzero_si256();
-    const uint8_t* q = quants + b * tiles::kChunksQ4_0 * 64 + 32 * Half;
+    const uint8_t* q = g.quants(tile, b) + 32 * Half;
     for (int c = 0; c < 4; ++c) {
       const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + c * 64));
       const __m256i lo = _mm256_and_si256(w, low4);
@@ -68,17 +66,15 @@ void half_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* ac
 template <int T, int Half>
 void half_q8_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                int64_t valid) {
-  const auto* scales = reinterpret_cast<const uint16_t*>(tile);
-  const uint8_t* quants = tile + g.scale_bytes;
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < g.nb; ++b) {
     const __m256 dw =
-        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + b * 16 + 8 * Half)));
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g.scales(tile, b) + 8 * Half)));
     __m256i dot[T];
     for (int t = 0; t < T; ++t) dot[t] = _mm256_setzero_si256();
-    const uint8_t* q = quants + b * tiles::kChunksQ8_0 * 64 + 32 * Half;
+    const uint8_t* q = g.quants(tile, b) + 32 * Half;
     for (int c = 0; c < 8; ++c) {
       const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + c * 64));
       const __m256i magnitude = _mm256_abs_epi8(w);

@@ -12,6 +12,17 @@ namespace qtr::kernels {
 
 namespace {
 
+#ifndef QTR_PREFETCH_BYTES
+#define QTR_PREFETCH_BYTES 2048
+#endif
+// Weights stream from memory once per token: prefetching a few blocks ahead keeps enough requests in flight.
+constexpr int64_t kPrefetchBytes = QTR_PREFETCH_BYTES;
+
+// The block's quants and, when it starts a pair, the pair's scale line (the stream is sequential).
+inline void prefetch_block(const uint8_t* q, int64_t bytes) {
+  for (int64_t i = -64; i < bytes; i += 64) _mm_prefetch(reinterpret_cast<const char*>(q + kPrefetchBytes + i), _MM_HINT_T0);
+}
+
 inline __m512i broadcast4(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -31,18 +42,17 @@ void tile_q4_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* ac
   // With few tokens, one accumulator per token would chain 8 dependent vpdpbusd per block; A independent
   // accumulators per token shorten the chains (integer sums: the order does not change the result).
   constexpr int A = T == 1 ? 4 : T == 2 ? 2 : 1;
-  const auto* scales = reinterpret_cast<const uint16_t*>(tile);
-  const uint8_t* quants = tile + g.scale_bytes;
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < g.nb; ++b) {
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * 16)));
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.scales(tile, b))));
     __m512i dot[T][A];
     for (int t = 0; t < T; ++t) {
       for (int i = 0; i < A; ++i) dot[t][i] = _mm512_setzero_si512();
     }
-    const uint8_t* q = quants + b * tiles::kChunksQ4_0 * 64;
+    const uint8_t* q = g.quants(tile, b);
+    prefetch_block(q, tiles::kChunksQ4_0 * 64);
     for (int c = 0; c < 4; ++c) {
       const __m512i w = _mm512_loadu_si512(q + c * 64);
       const __m512i lo = _mm512_and_si512(w, low4);
@@ -72,19 +82,18 @@ template <int T>
 void tile_q8_0(const uint8_t* tile, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                int64_t valid) {
   constexpr int A = T == 1 ? 4 : T == 2 ? 2 : 1;  // independent accumulators per token (see tile_q4_0)
-  const auto* scales = reinterpret_cast<const uint16_t*>(tile);
-  const uint8_t* quants = tile + g.scale_bytes;
   const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < g.nb; ++b) {
-    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(scales + b * 16)));
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g.scales(tile, b))));
     __m512i dot[T][A];
     for (int t = 0; t < T; ++t) {
       for (int i = 0; i < A; ++i) dot[t][i] = _mm512_setzero_si512();
     }
     __m512i correction[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
-    const uint8_t* q = quants + b * tiles::kChunksQ8_0 * 64;
+    const uint8_t* q = g.quants(tile, b);
+    prefetch_block(q, tiles::kChunksQ8_0 * 64);
     for (int c = 0; c < 8; ++c) {
       const __m512i w = _mm512_loadu_si512(q + c * 64);
       correction[c % 2] = _mm512_dpbusd_epi32(correction[c % 2], bias, w);

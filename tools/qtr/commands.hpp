@@ -11,5 +11,7 @@ extern const Command kTokenizeCommand;
 extern const Command kLogitsCommand;
 extern const Command kVocabCommand;
 extern const Command kQuantizeCommand;
+extern const Command kSynthCommand;
+extern const Command kBenchCommand;
 
 }  // namespace qtr::cli
