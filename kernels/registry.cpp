@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/attention.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/entry_points.hpp"
 #include "qtr/error.hpp"
@@ -79,6 +80,16 @@ Isa select_isa(const char* override_name) {
     if (isa_supported(isa)) return isa;
   }
   return Isa::scalar;
+}
+
+AttentionFn find_attention(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni: return attention_f32__avx512;
+    case Isa::avx2: return attention_f32__avx2;
+#endif
+    default: return attention_f32__scalar;
+  }
 }
 
 const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa) {

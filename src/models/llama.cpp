@@ -80,7 +80,8 @@ ModelConfig read_config(const GgufFile& f) {
 
 class LlamaGraph final : public Graph {
  public:
-  LlamaGraph(const GgufFile& f, const ops::WeightOptions& options, int n_threads) : config_(read_config(f)) {
+  LlamaGraph(const GgufFile& f, const ops::WeightOptions& options, int n_threads)
+      : config_(read_config(f)), attention_(kernels::find_attention(options.isa)) {
     using N = LlamaTensorNames;
     const auto& c = config_;
     const TensorView embd = f.require_tensor(N::token_embd);
@@ -132,41 +133,49 @@ class LlamaGraph final : public Graph {
     const ModelConfig& c = config_;
     const auto n = static_cast<int64_t>(tokens.size());
     const int64_t d = c.n_embd;
-    std::vector<float> x(n * d), xn(n * d), q(n * c.q_dim()), k(n * c.kv_dim()), v(n * c.kv_dim()),
-        attn(n * c.q_dim()), proj(n * d), gate(n * c.n_ff), up(n * c.n_ff);
+    // Activations, from the session's workspace: [n][width] each.
+    float* x = ws.buffer(0, n * d);
+    float* xn = ws.buffer(1, n * d);
+    float* q = ws.buffer(2, n * c.q_dim());
+    float* k = ws.buffer(3, n * c.kv_dim());
+    float* v = ws.buffer(4, n * c.kv_dim());
+    float* attn = ws.buffer(5, n * c.q_dim());
+    float* proj = ws.buffer(6, n * d);
+    float* gate = ws.buffer(7, n * c.n_ff);
+    float* up = ws.buffer(8, n * c.n_ff);
 
     for (int64_t t = 0; t < n; ++t) {
-      token_embd_.lookup(tokens[t], &x[t * d]);
+      token_embd_.lookup(tokens[t], x + t * d);
     }
     const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     for (int64_t il = 0; il < c.n_layer; ++il) {
       const LlamaLayer& l = layers_[static_cast<size_t>(il)];
-      ops::rmsnorm(x.data(), l.attn_norm.data(), xn.data(), d, n, c.rms_norm_eps);
-      ops::matmul(l.wq, xn.data(), q.data(), n, n_threads, ws);
-      ops::matmul(l.wk, xn.data(), k.data(), n, n_threads, ws);
-      ops::matmul(l.wv, xn.data(), v.data(), n, n_threads, ws);
+      ops::rmsnorm(x, l.attn_norm.data(), xn, d, n, c.rms_norm_eps);
+      ops::matmul(l.wq, xn, q, n, n_threads, ws);
+      ops::matmul(l.wk, xn, k, n, n_threads, ws);
+      ops::matmul(l.wv, xn, v, n, n_threads, ws);
       for (int64_t t = 0; t < n; ++t) {
-        ops::rope_normal(&q[t * c.q_dim()], c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
-        ops::rope_normal(&k[t * c.kv_dim()], c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+        ops::rope_normal(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+        ops::rope_normal(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
       }
-      std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k.data(), sizeof(float) * k.size());
-      std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v.data(), sizeof(float) * v.size());
-      ops::attention(q.data(), cache.k(il), cache.v(il), attn.data(), n, pos0, shape, scale, n_threads);
-      ops::matmul(l.wo, attn.data(), proj.data(), n, n_threads, ws);
-      ops::add_inplace(x.data(), proj.data(), n * d);
+      std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k, sizeof(float) * n * c.kv_dim());
+      std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v, sizeof(float) * n * c.kv_dim());
+      ops::attention(q, cache.k(il), cache.v(il), attn, n, pos0, shape, scale, n_threads, attention_);
+      ops::matmul(l.wo, attn, proj, n, n_threads, ws);
+      ops::add_inplace(x, proj, n * d);
 
-      ops::rmsnorm(x.data(), l.ffn_norm.data(), xn.data(), d, n, c.rms_norm_eps);
-      ops::matmul(l.w_gate, xn.data(), gate.data(), n, n_threads, ws);
-      ops::matmul(l.w_up, xn.data(), up.data(), n, n_threads, ws);
-      ops::silu_mul(gate.data(), up.data(), gate.data(), n * c.n_ff);
-      ops::matmul(l.w_down, gate.data(), proj.data(), n, n_threads, ws);
-      ops::add_inplace(x.data(), proj.data(), n * d);
+      ops::rmsnorm(x, l.ffn_norm.data(), xn, d, n, c.rms_norm_eps);
+      ops::matmul(l.w_gate, xn, gate, n, n_threads, ws);
+      ops::matmul(l.w_up, xn, up, n, n_threads, ws);
+      ops::silu_mul(gate, up, gate, n * c.n_ff);
+      ops::matmul(l.w_down, gate, proj, n, n_threads, ws);
+      ops::add_inplace(x, proj, n * d);
     }
     const int64_t first = all_logits ? 0 : n - 1;
     const int64_t rows = n - first;
-    ops::rmsnorm(&x[first * d], output_norm_.data(), xn.data(), d, rows, c.rms_norm_eps);
-    ops::matmul(output_, xn.data(), logits, rows, n_threads, ws);
+    ops::rmsnorm(x + first * d, output_norm_.data(), xn, d, rows, c.rms_norm_eps);
+    ops::matmul(output_, xn, logits, rows, n_threads, ws);
   }
 
  private:
@@ -175,6 +184,7 @@ class LlamaGraph final : public Graph {
   std::vector<float> output_norm_;
   ops::Matrix output_;         // token_embd itself when tied
   std::vector<LlamaLayer> layers_;
+  kernels::AttentionFn attention_;
 };
 
 }  // namespace

@@ -127,13 +127,16 @@ void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_t
   const int64_t work = n_out * n_in * n_tokens;
   const int threads = work < 32768 ? 1 : n_threads;
   if (const kernels::MatmulKernel* kernel = w.kernel()) {
-    ws.act.resize(static_cast<size_t>(n_tokens * n_in / kernels::kActBlock));
-    kernels::quantize_activations(x, n_tokens, n_in, n_in, ws.act.data());
+    const int64_t nb = n_in / kernels::kActBlock;
+    ws.act.resize(static_cast<size_t>(n_tokens * nb));
+    kernels::ActBlock* act = ws.act.data();
     const int64_t n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
-    const kernels::ActBlock* act = ws.act.data();
 #pragma omp parallel num_threads(threads)
     {
       const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
+      const int64_t t0 = n_tokens * it / nt, t1 = n_tokens * (it + 1) / nt;
+      kernels::quantize_activations(x + t0 * n_in, t1 - t0, n_in, n_in, act + t0 * nb);
+#pragma omp barrier
       kernel->gemm(w.packed(), n_out, n_in, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, y, n_out);
     }
     return;

@@ -20,9 +20,17 @@ struct WeightOptions {
   bool release_mapped_source = false;  // the views come from a file mapping whose packed pages may be dropped
 };
 
-// Scratch memory reused across calls (owned by a Session): quantized activations.
+// Scratch memory reused across calls (owned by a Session), so a forward pass allocates nothing once warm.
 struct Workspace {
-  std::vector<kernels::ActBlock> act;
+  std::vector<kernels::ActBlock> act;    // quantized activations of the current matmul
+  std::vector<std::vector<float>> f32;   // activation buffers, by slot
+
+  // Buffer `slot` with room for n floats (grown, never shrunk).
+  float* buffer(size_t slot, size_t n) {
+    if (f32.size() <= slot) f32.resize(slot + 1);
+    if (f32[slot].size() < n) f32[slot].resize(n);
+    return f32[slot].data();
+  }
 };
 
 // A weight matrix of n_out rows of n_in elements, in the form its kernel reads:
