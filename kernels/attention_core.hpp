@@ -17,7 +17,7 @@ namespace {
 inline float exp_nonpositive(float x) {
   x = x < -87.0f ? -87.0f : x;
   const float t = x * 1.44269504088896341f;
-  const float n = std::nearbyint(t);
+  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest even (|t| < 2^22), vectorisable
   const float f = t - n;
   float p = 1.535336188319500e-4f;
   p = p * f + 1.339887440266574e-3f;
@@ -33,6 +33,23 @@ inline float exp_nonpositive(float x) {
   return p;
 }
 
+// Sums with L independent lanes, combined in a fixed order: the compiler vectorises these loops without
+// reassociating floating-point additions (which it may not do on its own).
+constexpr int64_t L = 16;
+
+inline float dot(const float* a, const float* b, int64_t n) {
+  float lanes[L] = {};
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    for (int64_t l = 0; l < L; ++l) lanes[l] += a[i + l] * b[i + l];
+  }
+  for (; i < n; ++i) lanes[i % L] += a[i] * b[i];
+  for (int64_t w = L / 2; w > 0; w /= 2) {
+    for (int64_t l = 0; l < w; ++l) lanes[l] += lanes[l + w];
+  }
+  return lanes[0];
+}
+
 inline void attention_rows(const AttentionArgs& a, int64_t row_begin, int64_t row_end) {
   const int64_t d = a.head_dim, q_row = a.n_head * d, kv_row = a.n_head_kv * d;
   const int64_t group = a.n_head / a.n_head_kv;
@@ -43,19 +60,19 @@ inline void attention_rows(const AttentionArgs& a, int64_t row_begin, int64_t ro
     const float* qh = a.q + t * q_row + h * d;
     const float* kbase = a.k + (h / group) * d;
     const float* vbase = a.v + (h / group) * d;
-    float max_score = -INFINITY;
-    for (int64_t j = 0; j < n_keys; ++j) {
-      const float* kj = kbase + j * kv_row;
-      float dot = 0.0f;
-      for (int64_t i = 0; i < d; ++i) dot += qh[i] * kj[i];
-      scores[j] = dot * a.scale;
-      max_score = scores[j] > max_score ? scores[j] : max_score;
-    }
-    float sum = 0.0f;
+    for (int64_t j = 0; j < n_keys; ++j) scores[j] = dot(qh, kbase + j * kv_row, d) * a.scale;
+    float max_lanes[L];
+    for (int64_t l = 0; l < L; ++l) max_lanes[l] = -INFINITY;
+    for (int64_t j = 0; j < n_keys; ++j) max_lanes[j % L] = scores[j] > max_lanes[j % L] ? scores[j] : max_lanes[j % L];
+    float max_score = max_lanes[0];
+    for (int64_t l = 1; l < L; ++l) max_score = max_lanes[l] > max_score ? max_lanes[l] : max_score;
+    float sum_lanes[L] = {};
     for (int64_t j = 0; j < n_keys; ++j) {
       scores[j] = exp_nonpositive(scores[j] - max_score);
-      sum += scores[j];
+      sum_lanes[j % L] += scores[j];
     }
+    float sum = 0.0f;
+    for (int64_t l = 0; l < L; ++l) sum += sum_lanes[l];
     float* oh = a.out + t * q_row + h * d;
     for (int64_t i = 0; i < d; ++i) oh[i] = 0.0f;
     for (int64_t j = 0; j < n_keys; ++j) {
