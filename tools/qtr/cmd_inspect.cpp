@@ -3,7 +3,14 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
 #include "commands.hpp"
+#include "kernels/cpu_features.hpp"
+#include "kernels/matmul.hpp"
+#include "kernels/membw.hpp"
 #include "qtr/gguf.hpp"
 #include "qtr/safetensors.hpp"
 
@@ -15,7 +22,36 @@ constexpr OptionSpec kOptions[] = {
     {"--model", "PATH", "the file to inspect (or give it as the first argument)"},
     {"--no-tensors", "", "print the metadata only"},
     {"--full-arrays", "", "print every element of metadata arrays"},
+    {"--system", "", "instead of a model: the CPU features detected and the kernels chosen"},
+    {"--bandwidth", "", "with --system: measure memory-read bandwidth (1 thread and all threads)"},
 };
+
+void print_system(bool bandwidth) {
+  const auto& f = kernels::cpu_features();
+  std::printf("cpu: %s (%s)\nfeatures: %s\n", f.brand.empty() ? "unknown" : f.brand.c_str(), f.vendor.c_str(),
+              f.summary().c_str());
+  const char* env = std::getenv("QTR_ISA");
+  const kernels::Isa isa = kernels::select_isa(env);
+  std::printf("isa: %s%s\n", kernels::isa_name(isa), env && *env ? " (forced by QTR_ISA)" : " (best available)");
+  std::printf("isas supported here:");
+  for (kernels::Isa i : {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512vnni, kernels::Isa::neon}) {
+    if (kernels::isa_supported(i)) std::printf(" %s", kernels::isa_name(i));
+  }
+  std::printf("\nkernels:\n");
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q8_0}) {
+    const kernels::MatmulKernel* k = kernels::find_matmul_kernel(t, isa);
+    std::printf("  %-6s %s\n", tensor_type_name(t).c_str(), k ? std::string(k->name).c_str() : "(converted to F32)");
+  }
+  std::printf("  other  quantized types are converted to F32 at load; F32 uses gemm_f32_f32__scalar\n");
+  if (bandwidth) {
+    const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int t : {1, all}) {
+      const double bw = kernels::measure_read_bandwidth(size_t{1} << 30, t, 5);
+      std::printf("read_bandwidth threads=%d gbps=%.2f\n", t, bw / 1e9);
+      if (all == 1) break;
+    }
+  }
+}
 
 void print_gguf(const GgufFile& f, bool tensors, bool full_arrays) {
   std::printf("file: %s\nformat: GGUF v%u, alignment %u, data at offset %" PRIu64 "\n", f.source().c_str(),
@@ -60,6 +96,10 @@ void print_safetensors(const SafetensorsCheckpoint& c, bool tensors) {
 }
 
 int run(const Args& args) {
+  if (args.flag("--system")) {
+    print_system(args.flag("--bandwidth"));
+    return 0;
+  }
   std::string path;
   if (args.has("--model")) path = args.require("--model");
   else if (args.positional().size() == 1) path = args.positional()[0];
@@ -76,7 +116,7 @@ int run(const Args& args) {
 
 }  // namespace
 
-const Command kInspectCommand{"inspect", "Show a model file's metadata and tensor table.", "MODEL [options]",
+const Command kInspectCommand{"inspect", "Show a model file's metadata and tensor table (or, with --system, the machine).", "MODEL [options] | --system [--bandwidth]",
                               kOptions, &run};
 
 }  // namespace qtr::cli
