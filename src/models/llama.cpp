@@ -152,9 +152,8 @@ class LlamaGraph final : public Graph {
     for (int64_t il = 0; il < c.n_layer; ++il) {
       const LlamaLayer& l = layers_[static_cast<size_t>(il)];
       ops::rmsnorm(x, l.attn_norm.data(), xn, d, n, c.rms_norm_eps);
-      ops::matmul(l.wq, xn, q, n, n_threads, ws);
-      ops::matmul(l.wk, xn, k, n, n_threads, ws);
-      ops::matmul(l.wv, xn, v, n, n_threads, ws);
+      const ops::MatmulOutput qkv[] = {{&l.wq, q}, {&l.wk, k}, {&l.wv, v}};
+      ops::matmul_many(qkv, xn, n, n_threads, ws);
       for (int64_t t = 0; t < n; ++t) {
         ops::rope_normal(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
         ops::rope_normal(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
@@ -166,8 +165,8 @@ class LlamaGraph final : public Graph {
       ops::add_inplace(x, proj, n * d);
 
       ops::rmsnorm(x, l.ffn_norm.data(), xn, d, n, c.rms_norm_eps);
-      ops::matmul(l.w_gate, xn, gate, n, n_threads, ws);
-      ops::matmul(l.w_up, xn, up, n, n_threads, ws);
+      const ops::MatmulOutput gate_up[] = {{&l.w_gate, gate}, {&l.w_up, up}};
+      ops::matmul_many(gate_up, xn, n, n_threads, ws);
       ops::silu_mul(gate, up, gate, n * c.n_ff);
       ops::matmul(l.w_down, gate, proj, n, n_threads, ws);
       ops::add_inplace(x, proj, n * d);

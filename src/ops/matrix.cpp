@@ -122,6 +122,35 @@ std::vector<float> load_vector(const TensorView& view, int64_t n) {
   return to_f32(view);
 }
 
+void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, int n_threads,
+                 Workspace& ws) {
+  const kernels::MatmulKernel* kernel = outputs.empty() ? nullptr : outputs[0].w->kernel();
+  bool shared = kernel != nullptr;
+  int64_t work = 0;
+  for (const auto& o : outputs) {
+    shared = shared && o.w->kernel() == kernel && o.w->n_in() == outputs[0].w->n_in();
+    work += o.w->n_out() * o.w->n_in() * n_tokens;
+  }
+  if (!shared || work < 32768) {
+    for (const auto& o : outputs) matmul(*o.w, x, o.y, n_tokens, n_threads, ws);
+    return;
+  }
+  const int64_t n_in = outputs[0].w->n_in(), nb = n_in / kernels::kActBlock;
+  ws.act.resize(static_cast<size_t>(n_tokens * nb));
+  kernels::ActBlock* act = ws.act.data();
+#pragma omp parallel num_threads(n_threads)
+  {
+    const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
+    const int64_t t0 = n_tokens * it / nt, t1 = n_tokens * (it + 1) / nt;
+    kernels::quantize_activations(x + t0 * n_in, t1 - t0, n_in, n_in, act + t0 * nb);
+#pragma omp barrier
+    for (const auto& o : outputs) {
+      const int64_t n_out = o.w->n_out(), n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
+      kernel->gemm(o.w->packed(), n_out, n_in, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, o.y, n_out);
+    }
+  }
+}
+
 void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_threads, Workspace& ws) {
   const int64_t n_out = w.n_out(), n_in = w.n_in();
   const int64_t work = n_out * n_in * n_tokens;

@@ -83,6 +83,15 @@ std::vector<float> load_vector(const TensorView& view, int64_t n);
 // y[t] = W x[t] for t in [0, n_tokens); x: [n_tokens][n_in], y: [n_tokens][n_out], rows split over threads.
 void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_threads, Workspace& ws);
 
+// Several matrices applied to the same input (Q/K/V, gate/up): the input is quantized once when they share a
+// kernel, and the products run back to back in one parallel region, each thread on its share of every matrix.
+struct MatmulOutput {
+  const Matrix* w;
+  float* y;  // [n_tokens][w->n_out()]
+};
+void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, int n_threads,
+                 Workspace& ws);
+
 // y = x / rms(x) * weight, row by row over n_rows rows of n.
 void rmsnorm(const float* x, const float* weight, float* y, int64_t n, int64_t n_rows, float eps);
 
