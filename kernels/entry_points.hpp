@@ -1,34 +1,39 @@
-// Declarations of every ISA's kernel functions. Each is defined in its own file, compiled with that ISA's flags;
-// registry.cpp (compiled without them) only takes their addresses.
+// What each ISA's kernel files export: a table of MatmulKernel rows (defined in that file, compiled with its
+// flags), and the packing functions all ISAs share. registry.cpp (compiled without ISA flags) only concatenates the
+// tables of the ISAs this build targets and picks rows whose ISA the CPU supports.
 #pragma once
+
+#include <span>
 
 #include "kernels/matmul.hpp"
 
 namespace qtr::kernels {
 
-#define QTR_GEMM_SIGNATURE                                                                                    \
-  (const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end, const ActBlock* act, \
-   int64_t n_tokens, float* y, int64_t y_stride)
+// Packing GGUF rows into tiles (kernels/scalar/pack_tiles.cpp), one pair per GGUF type.
+size_t packed_size_q4_0(int64_t n_rows, int64_t k);
+size_t packed_size_q4_1(int64_t n_rows, int64_t k);
+size_t packed_size_q4_K(int64_t n_rows, int64_t k);
+size_t packed_size_q5_0(int64_t n_rows, int64_t k);
+size_t packed_size_q5_1(int64_t n_rows, int64_t k);
+size_t packed_size_q5_K(int64_t n_rows, int64_t k);
+size_t packed_size_q6_K(int64_t n_rows, int64_t k);
+size_t packed_size_q8_0(int64_t n_rows, int64_t k);
+void pack_q4_0(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q4_1(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q4_K(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q5_0(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q5_1(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q5_K(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q6_K(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
+void pack_q8_0(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
 
-// Packing (shared by all ISAs of a weight type): kernels/scalar/pack_tiles.cpp
-size_t packed_size_q4_0_x16(int64_t n_rows, int64_t k);
-size_t packed_size_q8_0_x16(int64_t n_rows, int64_t k);
-void pack_q4_0_x16(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
-void pack_q8_0_x16(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
-
-void gemm_q4_0_q8a_16x1__scalar QTR_GEMM_SIGNATURE;
-void gemm_q8_0_q8a_16x1__scalar QTR_GEMM_SIGNATURE;
+std::span<const MatmulKernel> matmul_kernels__scalar();
 #if defined(__x86_64__)
-void gemm_q4_0_q8a_16x4__avx2 QTR_GEMM_SIGNATURE;
-void gemm_q8_0_q8a_16x4__avx2 QTR_GEMM_SIGNATURE;
-void gemm_q4_0_q8a_16x8__avx512vnni QTR_GEMM_SIGNATURE;
-void gemm_q8_0_q8a_16x8__avx512vnni QTR_GEMM_SIGNATURE;
+std::span<const MatmulKernel> matmul_kernels__avx2();
+std::span<const MatmulKernel> matmul_kernels__avx512vnni();
 #endif
 #if defined(__aarch64__)
-void gemm_q4_0_q8a_16x1__neon QTR_GEMM_SIGNATURE;
-void gemm_q8_0_q8a_16x1__neon QTR_GEMM_SIGNATURE;
+std::span<const MatmulKernel> matmul_kernels__neon();
 #endif
-
-#undef QTR_GEMM_SIGNATURE
 
 }  // namespace qtr::kernels

@@ -1,16 +1,25 @@
-// The packed tile layouts shared by every ISA's kernels for a weight type.
+// The packed tile layouts shared by every ISA's matmul kernels.
 //
-// A matrix of n_rows x k is cut into tiles of R = 16 rows (the last one zero-padded). A tile holds its
-// nb = k / 32 blocks in pairs, one sequential stream of 64-byte lines:
-//   pair p = [ scales of blocks 2p and 2p+1: 2 x 16 fp16 (64 bytes) ][ quants of block 2p ][ quants of block 2p+1 ]
-//   quants of a block: C chunks of 64 bytes; chunk c holds, for each row (lane) j, 4 consecutive bytes of that
-//   row's block
-//           q4_0: C = 4, chunk c = bytes qs[4c .. 4c+3] of block_q4_0 (low nibbles: elements 4c..4c+3, high
-//                 nibbles: elements 16+4c .. 16+4c+3)
-//           q8_0: C = 8, chunk c = qs[4c .. 4c+3] (elements 4c .. 4c+3)
-// so one 64-byte load gives 16 rows x 4 bytes, the width of a 512-bit register of 32-bit lanes (two 256-bit or
-// four 128-bit registers elsewhere), and each lane's 4 bytes meet the same 4 broadcast activation bytes.
-// An odd last block leaves its pair's second half zero.
+// A matrix of n_rows x k is cut into tiles of R = 16 rows (the last one zero-padded). Each weight type is converted,
+// exactly, into one of a few tile formats (TileFormat): a block of 32 elements becomes quants (4-bit nibbles or
+// int8) with one or two scales and possibly a min:
+//   4-bit:  Q4_0 (value q - 8, fp16 scale), Q4_1 (q, fp16 scale + min), Q4_K (q, f32 scale + min per 32)
+//   8-bit:  Q8_0 (fp16 scale), Q5_0 (q - 16, fp16 scale), Q5_1 (q, fp16 scale + min), Q5_K (q, f32 scale + min),
+//           Q6_K (q - 32, an f32 scale per 16 elements)
+// (K-quant scales are d * sc and mins -dmin * m, exact in f32.) A tile holds its nb = k / 32 blocks in pairs, one
+// sequential stream of 64-byte lines:
+//   pair p = [ scales of blocks 2p, 2p+1: [block][half][16 rows] ][ mins: [block][16 rows] ]
+//            [ quants of block 2p ][ quants of block 2p+1 ]
+//   quants of a block: C chunks of 64 bytes; chunk c holds, for each row (lane) j, 4 bytes of that row's block:
+//     4-bit: C = 4; byte i of chunk c: element 4c+i in the low nibble, element 16+4c+i in the high nibble
+//     8-bit: C = 8; byte i of chunk c: element 4c+i (so chunks 0-3 are elements 0-15, chunks 4-7 are 16-31)
+// One 64-byte load gives 16 rows x 4 bytes, the width of a 512-bit register of 32-bit lanes (two 256-bit or four
+// 128-bit registers elsewhere), and each lane's 4 bytes meet the same 4 broadcast activation bytes.
+//
+// Every kernel computes, per row, token and block (in order of k, unfused):
+//   halves = 1:  acc = acc + (s * d_a) * float(dot);   with a min:  acc = acc + m * (d_a * float(sum_a))
+//   halves = 2:  acc = acc + (s_lo * d_a) * float(dot over elements 0-15); acc = acc + (s_hi * d_a) * float(dot 16-31)
+// where dot is the exact integer product of the block's values (after the -8 offset) with the activation quants.
 #pragma once
 
 #include <cstddef>
@@ -22,29 +31,49 @@ namespace qtr::kernels::tiles {
 
 inline constexpr int64_t kRows = 16;
 
+struct TileFormat {
+  int bits;        // 4 or 8
+  bool offset8;    // 4-bit: the value is q - 8 (folded into the activation sum)
+  bool scale_f32;  // scales and mins are f32 (else fp16)
+  bool has_min;    // x = s * q + m
+  int halves;      // scales per block: 1, or 2 (one per 16 elements; 8-bit only)
+
+  constexpr int64_t chunks() const { return bits == 4 ? 4 : 8; }
+  constexpr int64_t value_bytes() const { return scale_f32 ? 4 : 2; }
+  constexpr int64_t scale_region() const { return 2 * halves * kRows * value_bytes(); }
+  constexpr int64_t min_region() const { return has_min ? 2 * kRows * value_bytes() : 0; }
+  constexpr int64_t pair_bytes() const { return scale_region() + min_region() + 2 * chunks() * 64; }
+};
+
+inline constexpr TileFormat kQ4_0{4, true, false, false, 1};
+inline constexpr TileFormat kQ4_1{4, false, false, true, 1};
+inline constexpr TileFormat kQ4_K{4, false, true, true, 1};
+inline constexpr TileFormat kQ8_0{8, false, false, false, 1};  // also Q5_0
+inline constexpr TileFormat kQ5_1{8, false, false, true, 1};
+inline constexpr TileFormat kQ5_K{8, false, true, true, 1};
+inline constexpr TileFormat kQ6_K{8, false, true, false, 2};
+
 inline int64_t n_tiles(int64_t n_rows) { return (n_rows + kRows - 1) / kRows; }
 
 struct Geometry {
+  TileFormat f;
   int64_t nb;          // blocks per row
-  int64_t chunks;      // 64-byte chunks of quants per block
-  int64_t pair_bytes;  // 64 + 2 * chunks * 64
   int64_t tile_bytes;  // a multiple of 64
 
-  Geometry(int64_t k, int64_t chunk_count)
-      : nb(k / 32), chunks(chunk_count), pair_bytes(64 + 2 * chunk_count * 64),
-        tile_bytes((k / 32 + 1) / 2 * (64 + 2 * chunk_count * 64)) {}
+  Geometry(int64_t k, TileFormat format) : f(format), nb(k / 32), tile_bytes((k / 32 + 1) / 2 * format.pair_bytes()) {}
   const uint8_t* tile(const uint8_t* packed, int64_t t) const { return packed + t * tile_bytes; }
-  // The 16 fp16 scales of block b of a tile, and its quants.
-  const uint16_t* scales(const uint8_t* tile, int64_t b) const {
-    return reinterpret_cast<const uint16_t*>(tile + (b / 2) * pair_bytes + (b % 2) * 32);
+  const uint8_t* pair(const uint8_t* tile, int64_t b) const { return tile + (b / 2) * f.pair_bytes(); }
+  // The 16 rows' scales of block b (half h), as fp16 bits or f32 by the format.
+  const void* scales(const uint8_t* tile, int64_t b, int64_t h = 0) const {
+    return pair(tile, b) + ((b % 2) * f.halves + h) * kRows * f.value_bytes();
+  }
+  const void* mins(const uint8_t* tile, int64_t b) const {
+    return pair(tile, b) + f.scale_region() + (b % 2) * kRows * f.value_bytes();
   }
   const uint8_t* quants(const uint8_t* tile, int64_t b) const {
-    return tile + (b / 2) * pair_bytes + 64 + (b % 2) * chunks * 64;
+    return pair(tile, b) + f.scale_region() + f.min_region() + (b % 2) * f.chunks() * 64;
   }
 };
-
-inline constexpr int64_t kChunksQ4_0 = 4;
-inline constexpr int64_t kChunksQ8_0 = 8;
 
 // A micro-kernel: one tile x T tokens (T fixed by the instantiation), writing `valid` rows (<= 16) of each token.
 using TileFn = void (*)(const uint8_t* tile, const Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
@@ -52,10 +81,10 @@ using TileFn = void (*)(const uint8_t* tile, const Geometry& g, const ActBlock* 
 
 // Walks tiles [tile_begin, tile_end); within a tile, takes tokens 8, 4, 2, 1 at a time (an ISA passes the same
 // function for sizes it does not specialise). Instantiated in each ISA's file, with its flags.
-template <TileFn Tile1, TileFn Tile2, TileFn Tile4, TileFn Tile8>
-inline void run(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t chunks, int64_t tile_begin,
-                int64_t tile_end, const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
-  const Geometry g(k, chunks);
+template <TileFormat F, TileFn Tile1, TileFn Tile2, TileFn Tile4, TileFn Tile8>
+inline void run(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+                const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
+  const Geometry g(k, F);
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = g.tile(packed, t);
     const int64_t row0 = t * kRows;

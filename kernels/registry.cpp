@@ -1,8 +1,10 @@
-// The table of matmul kernels and the choice of ISA. One row per kernel: its name, the packing it reads and its
-// compute function together, so they cannot be mismatched.
+// The table of matmul kernels and the choice of ISA. Each ISA's file defines its rows (name, weight type, tile
+// sizes, the packing it reads and its compute function together, so they cannot be mismatched); this file, compiled
+// without ISA flags, only concatenates them.
 #include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "kernels/attention.hpp"
 #include "kernels/cpu_features.hpp"
@@ -13,30 +15,23 @@ namespace qtr::kernels {
 
 namespace {
 
-using TT = TensorType;
-
-constexpr std::array kKernels = {
-    MatmulKernel{"gemm_q4_0_q8a_16x1__scalar", TT::Q4_0, Isa::scalar, 16, 1, packed_size_q4_0_x16, pack_q4_0_x16,
-                 gemm_q4_0_q8a_16x1__scalar},
-    MatmulKernel{"gemm_q8_0_q8a_16x1__scalar", TT::Q8_0, Isa::scalar, 16, 1, packed_size_q8_0_x16, pack_q8_0_x16,
-                 gemm_q8_0_q8a_16x1__scalar},
+// Every ISA table this build contains, concatenated once (a constant of the build).
+const std::vector<MatmulKernel>& kernel_table() {
+  static const std::vector<MatmulKernel> table = [] {
+    std::vector<MatmulKernel> all;
+    auto add = [&](std::span<const MatmulKernel> rows) { all.insert(all.end(), rows.begin(), rows.end()); };
+    add(matmul_kernels__scalar());
 #if defined(__x86_64__)
-    MatmulKernel{"gemm_q4_0_q8a_16x4__avx2", TT::Q4_0, Isa::avx2, 16, 4, packed_size_q4_0_x16, pack_q4_0_x16,
-                 gemm_q4_0_q8a_16x4__avx2},
-    MatmulKernel{"gemm_q8_0_q8a_16x4__avx2", TT::Q8_0, Isa::avx2, 16, 4, packed_size_q8_0_x16, pack_q8_0_x16,
-                 gemm_q8_0_q8a_16x4__avx2},
-    MatmulKernel{"gemm_q4_0_q8a_16x8__avx512vnni", TT::Q4_0, Isa::avx512vnni, 16, 8, packed_size_q4_0_x16,
-                 pack_q4_0_x16, gemm_q4_0_q8a_16x8__avx512vnni},
-    MatmulKernel{"gemm_q8_0_q8a_16x8__avx512vnni", TT::Q8_0, Isa::avx512vnni, 16, 8, packed_size_q8_0_x16,
-                 pack_q8_0_x16, gemm_q8_0_q8a_16x8__avx512vnni},
+    add(matmul_kernels__avx2());
+    add(matmul_kernels__avx512vnni());
 #endif
 #if defined(__aarch64__)
-    MatmulKernel{"gemm_q4_0_q8a_16x1__neon", TT::Q4_0, Isa::neon, 16, 1, packed_size_q4_0_x16, pack_q4_0_x16,
-                 gemm_q4_0_q8a_16x1__neon},
-    MatmulKernel{"gemm_q8_0_q8a_16x1__neon", TT::Q8_0, Isa::neon, 16, 1, packed_size_q8_0_x16, pack_q8_0_x16,
-                 gemm_q8_0_q8a_16x1__neon},
+    add(matmul_kernels__neon());
 #endif
-};
+    return all;
+  }();
+  return table;
+}
 
 }  // namespace
 
@@ -93,12 +88,12 @@ AttentionFn find_attention(Isa isa) {
 }
 
 const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa) {
-  for (const auto& k : kKernels) {
+  for (const auto& k : kernel_table()) {
     if (k.weight_type == type && k.isa == isa) return &k;
   }
   return nullptr;
 }
 
-std::span<const MatmulKernel> all_matmul_kernels() { return kKernels; }
+std::span<const MatmulKernel> all_matmul_kernels() { return kernel_table(); }
 
 }  // namespace qtr::kernels

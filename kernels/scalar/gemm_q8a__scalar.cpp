@@ -1,43 +1,54 @@
-// Scalar reference kernels for packed Q4_0 / Q8_0 tiles. The SIMD kernels compute exactly these numbers.
+// Scalar reference kernels for every tile format (kernels/packed_tiles.hpp). The SIMD kernels compute exactly
+// these numbers; qtr_kernel_conformance checks it.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "kernels/entry_points.hpp"
-#include "kernels/packed_tiles.hpp"
 #include "kernels/kernels.hpp"
-#include "kernels/quant_blocks.hpp"
+#include "kernels/packed_tiles.hpp"
 
 namespace qtr::kernels {
 
 namespace {
 
-// Integer dot product of row lane j of a block's quants with activation block a.
-int32_t dot_q4_0(const uint8_t* quants, int64_t j, const ActBlock& a) {
-  int32_t dot = 0;
-  for (int64_t c = 0; c < tiles::kChunksQ4_0; ++c) {
-    const uint8_t* q = quants + (c * tiles::kRows + j) * 4;
-    for (int i = 0; i < 4; ++i) {
-      dot += static_cast<int32_t>(q[i] & 0x0F) * a.qs[4 * c + i];
-      dot += static_cast<int32_t>(q[i] >> 4) * a.qs[16 + 4 * c + i];
-    }
+using tiles::TileFormat;
+
+template <TileFormat F>
+float value_at(const void* base, int64_t lane) {
+  if constexpr (F.scale_f32) {
+    float f;
+    std::memcpy(&f, static_cast<const uint8_t*>(base) + 4 * lane, 4);
+    return f;
+  } else {
+    uint16_t h;
+    std::memcpy(&h, static_cast<const uint8_t*>(base) + 2 * lane, 2);
+    return fp16_to_fp32(h);
   }
-  return dot - 8 * a.sum;  // q - 8 folded into the activation sum
 }
 
-int32_t dot_q8_0(const uint8_t* quants, int64_t j, const ActBlock& a) {
+// Exact integer dot product of lane j's elements [first, last) of a block with the activation quants.
+template <TileFormat F>
+int32_t block_dot(const uint8_t* quants, int64_t j, const ActBlock& a, int first, int last) {
   int32_t dot = 0;
-  for (int64_t c = 0; c < tiles::kChunksQ8_0; ++c) {
-    const auto* q = reinterpret_cast<const int8_t*>(quants + (c * tiles::kRows + j) * 4);
-    for (int i = 0; i < 4; ++i) dot += static_cast<int32_t>(q[i]) * a.qs[4 * c + i];
+  for (int e = first; e < last; ++e) {
+    int32_t w;
+    if constexpr (F.bits == 4) {
+      const uint8_t byte = quants[((e % 16) / 4 * tiles::kRows + j) * 4 + e % 4];
+      w = e < 16 ? (byte & 0x0F) : (byte >> 4);
+      if (F.offset8) w -= 8;
+    } else {
+      w = static_cast<int8_t>(quants[(e / 4 * tiles::kRows + j) * 4 + e % 4]);
+    }
+    dot += w * a.qs[e];
   }
   return dot;
 }
 
-template <int64_t Chunks, int32_t (*Dot)(const uint8_t*, int64_t, const ActBlock&)>
-void gemm_x16(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
-              const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
-  const tiles::Geometry g(k, Chunks);
+template <TileFormat F>
+void gemm(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end, const ActBlock* act,
+          int64_t n_tokens, float* y, int64_t y_stride) {
+  const tiles::Geometry g(k, F);
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = g.tile(packed, t);
     for (int64_t j = 0; j < tiles::kRows && t * tiles::kRows + j < n_rows; ++j) {
@@ -45,8 +56,19 @@ void gemm_x16(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_beg
         const ActBlock* a = act + n * g.nb;
         float acc = 0.0f;
         for (int64_t b = 0; b < g.nb; ++b) {
-          const float s = fp16_to_fp32(g.scales(tile, b)[j]) * a[b].d;
-          acc = acc + s * static_cast<float>(Dot(g.quants(tile, b), j, a[b]));
+          const uint8_t* quants = g.quants(tile, b);
+          if constexpr (F.halves == 1) {
+            const float s = value_at<F>(g.scales(tile, b), j) * a[b].d;
+            acc = acc + s * static_cast<float>(block_dot<F>(quants, j, a[b], 0, 32));
+            if constexpr (F.has_min) {
+              acc = acc + value_at<F>(g.mins(tile, b), j) * (a[b].d * static_cast<float>(a[b].sum));
+            }
+          } else {
+            const float lo = value_at<F>(g.scales(tile, b, 0), j) * a[b].d;
+            const float hi = value_at<F>(g.scales(tile, b, 1), j) * a[b].d;
+            acc = acc + lo * static_cast<float>(block_dot<F>(quants, j, a[b], 0, 16));
+            acc = acc + hi * static_cast<float>(block_dot<F>(quants, j, a[b], 16, 32));
+          }
         }
         y[n * y_stride + t * tiles::kRows + j] = acc;
       }
@@ -54,17 +76,20 @@ void gemm_x16(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_beg
   }
 }
 
+constexpr MatmulKernel kKernels[] = {
+    {"gemm_q4_0_q8a_16x1__scalar", TensorType::Q4_0, Isa::scalar, 16, 1, packed_size_q4_0, pack_q4_0, gemm<tiles::kQ4_0>},
+    {"gemm_q4_1_q8a_16x1__scalar", TensorType::Q4_1, Isa::scalar, 16, 1, packed_size_q4_1, pack_q4_1, gemm<tiles::kQ4_1>},
+    {"gemm_q4_K_q8a_16x1__scalar", TensorType::Q4_K, Isa::scalar, 16, 1, packed_size_q4_K, pack_q4_K, gemm<tiles::kQ4_K>},
+    {"gemm_q5_0_q8a_16x1__scalar", TensorType::Q5_0, Isa::scalar, 16, 1, packed_size_q5_0, pack_q5_0, gemm<tiles::kQ8_0>},
+    {"gemm_q5_1_q8a_16x1__scalar", TensorType::Q5_1, Isa::scalar, 16, 1, packed_size_q5_1, pack_q5_1, gemm<tiles::kQ5_1>},
+    {"gemm_q5_K_q8a_16x1__scalar", TensorType::Q5_K, Isa::scalar, 16, 1, packed_size_q5_K, pack_q5_K, gemm<tiles::kQ5_K>},
+    {"gemm_q6_K_q8a_16x1__scalar", TensorType::Q6_K, Isa::scalar, 16, 1, packed_size_q6_K, pack_q6_K, gemm<tiles::kQ6_K>},
+    {"gemm_q8_0_q8a_16x1__scalar", TensorType::Q8_0, Isa::scalar, 16, 1, packed_size_q8_0, pack_q8_0, gemm<tiles::kQ8_0>},
+};
+
 }  // namespace
 
-void gemm_q4_0_q8a_16x1__scalar(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin,
-                                int64_t tile_end, const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
-  gemm_x16<tiles::kChunksQ4_0, dot_q4_0>(packed, n_rows, k, tile_begin, tile_end, act, n_tokens, y, y_stride);
-}
-
-void gemm_q8_0_q8a_16x1__scalar(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin,
-                                int64_t tile_end, const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
-  gemm_x16<tiles::kChunksQ8_0, dot_q8_0>(packed, n_rows, k, tile_begin, tile_end, act, n_tokens, y, y_stride);
-}
+std::span<const MatmulKernel> matmul_kernels__scalar() { return kKernels; }
 
 void quantize_activations(const float* x, int64_t n_tokens, int64_t k, int64_t x_stride, ActBlock* out) {
   const int64_t nb = k / kActBlock;

@@ -34,10 +34,10 @@ struct Workspace {
 };
 
 // A weight matrix of n_out rows of n_in elements, in the form its kernel reads:
-//  - Q4_0 / Q8_0: packed once into interleaved tiles for the chosen ISA's kernel (the mapped original is not
-//    touched again);
+//  - Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K, Q6_K, Q8_0: packed once into interleaved tiles for the chosen ISA's kernel
+//    (the mapped original is not touched again);
 //  - F32: used in place (zero-copy from the mapped file);
-//  - F16 / BF16 / other GGUF quant types: converted to F32 once (no native kernel yet).
+//  - F16 / BF16 / other dequantizable GGUF types: converted to F32 once (no integer kernel for them).
 class Matrix {
  public:
   Matrix() = default;

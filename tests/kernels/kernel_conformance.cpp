@@ -6,6 +6,7 @@
 //     within n_blocks * 2^-22 * sum |terms|;
 //  3. rows outside the requested tiles and padding lanes are never written.
 // Prints one line per kernel and a closing "N passed, N failed"; exits non-zero on any failure.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -76,14 +77,19 @@ void fail(const std::string& what) {
 bool check_kernel(const MatmulKernel& kernel, const MatmulKernel& reference) {
   const int before = failures;
   std::mt19937 rng(1234);
+  // K at one block, just above, odd counts of blocks (a half-filled last pair of the tile stream), many blocks.
+  // K-quants come in super-blocks of 256.
+  const int64_t block = tensor_type_info(kernel.weight_type).block_size;
+  const std::vector<int64_t> ks = block == 256 ? std::vector<int64_t>{256, 512, 768}
+                                               : std::vector<int64_t>{32, 64, 96, 256, 288};
   std::vector<Case> cases;
   for (int64_t rows : {1, 2, 7, 15, 16, 17, 31, 33, 48}) {
-    for (int64_t blocks : {1, 2, 3, 8, 9}) {
-      for (int64_t tokens : {1, 2, 3, 4, 5, 7, 8, 9, 17}) cases.push_back({rows, 32 * blocks, tokens, -1, -1});
+    for (int64_t k : ks) {
+      for (int64_t tokens : {1, 2, 3, 4, 5, 7, 8, 9, 17}) cases.push_back({rows, k, tokens, -1, -1});
     }
   }
-  cases.push_back({50, 32 * 64, 3, 1, 3});  // a partial tile range
-  cases.push_back({40, 32 * 4, 8, 2, 3});   // only the last, partial tile
+  cases.push_back({50, 2048, 3, 1, 3});     // a partial tile range
+  cases.push_back({40, 256, 8, 2, 3});      // only the last, partial tile
   for (const Case& c : cases) {
     const Buffers b = make_inputs(kernel.weight_type, c, rng);
     const int64_t y_stride = c.n_rows + 5;
@@ -113,12 +119,24 @@ bool check_kernel(const MatmulKernel& kernel, const MatmulKernel& reference) {
           if (y != -12345.0f) fail(label + ": wrote outside the requested rows at row " + std::to_string(r));
           continue;
         }
+        // With a min (x = s q + m) the kernel forms s * dot and m * sum(a), which can be much larger than the
+        // result they cancel to: bound them per block with |m| <= max|x| and |s q| <= 2 max|x|.
+        const TensorType wt = kernel.weight_type;
+        const bool has_min = wt == TensorType::Q4_1 || wt == TensorType::Q5_1 || wt == TensorType::Q4_K ||
+                             wt == TensorType::Q5_K;
         double exact = 0, magnitude = 0;
-        for (int64_t i = 0; i < c.k; ++i) {
-          const ActBlock& a = b.act[static_cast<size_t>(t * nb + i / kActBlock)];
-          const double term = static_cast<double>(b.dequant[static_cast<size_t>(r * c.k + i)]) * a.d * a.qs[i % kActBlock];
-          exact += term;
-          magnitude += std::fabs(term);
+        for (int64_t blk = 0; blk < nb; ++blk) {
+          const ActBlock& a = b.act[static_cast<size_t>(t * nb + blk)];
+          double block_max = 0, activation_sum = 0;
+          for (int64_t i = blk * kActBlock; i < (blk + 1) * kActBlock; ++i) {
+            const double w = b.dequant[static_cast<size_t>(r * c.k + i)];
+            const double term = w * a.d * a.qs[i % kActBlock];
+            exact += term;
+            magnitude += std::fabs(term);
+            block_max = std::max(block_max, std::fabs(w));
+            activation_sum += std::fabs(static_cast<double>(a.d) * a.qs[i % kActBlock]);
+          }
+          if (has_min) magnitude += 3 * block_max * activation_sum;
         }
         const double tolerance = static_cast<double>(nb + 2) * std::ldexp(1.0, -22) * magnitude + 1e-30;
         if (std::fabs(y - exact) > tolerance) {

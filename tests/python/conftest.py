@@ -77,8 +77,9 @@ class QtrRunner:
     def __call__(self, *args: object, input: bytes | None = None, timeout: float = QTR_TIMEOUT_S,
                  env: dict[str, str] | None = None) -> QtrResult:
         argv = [str(a) for a in args]
+        merged = {**os.environ, **env} if env else None  # extra variables on top of the caller's environment
         proc = subprocess.run([str(self.binary), *argv], input=input, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=timeout, env=env)
+                              stderr=subprocess.PIPE, timeout=timeout, env=merged)
         return QtrResult(argv, proc.returncode, proc.stdout, proc.stderr)
 
     def ok(self, *args: object, **kw) -> QtrResult:

@@ -38,11 +38,10 @@ void print_system(bool bandwidth) {
     if (kernels::isa_supported(i)) std::printf(" %s", kernels::isa_name(i));
   }
   std::printf("\nkernels:\n");
-  for (TensorType t : {TensorType::Q4_0, TensorType::Q8_0}) {
-    const kernels::MatmulKernel* k = kernels::find_matmul_kernel(t, isa);
-    std::printf("  %-6s %s\n", tensor_type_name(t).c_str(), k ? std::string(k->name).c_str() : "(converted to F32)");
+  for (const kernels::MatmulKernel& k : kernels::all_matmul_kernels()) {
+    if (k.isa == isa) std::printf("  %-6s %s\n", tensor_type_name(k.weight_type).c_str(), std::string(k.name).c_str());
   }
-  std::printf("  other  quantized types are converted to F32 at load; F32 uses gemm_f32_f32__scalar\n");
+  std::printf("  F32    gemm_f32_f32__scalar (F16/BF16 and other GGUF types are converted to F32 at load)\n");
   if (bandwidth) {
     const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int t : {1, all}) {
