@@ -30,11 +30,17 @@ std::vector<uint8_t> make_safetensors(const std::vector<Entry>& entries, const s
     offset += e.bytes.size();
   }
   header += "}";
-  std::vector<uint8_t> out(8);
+  size_t total = 8 + header.size();
+  for (const auto& e : entries) total += e.bytes.size();
+  std::vector<uint8_t> out(total);
   const uint64_t n = header.size();
   std::memcpy(out.data(), &n, 8);
-  out.insert(out.end(), header.begin(), header.end());
-  for (const auto& e : entries) out.insert(out.end(), e.bytes.begin(), e.bytes.end());
+  std::memcpy(out.data() + 8, header.data(), header.size());
+  size_t at = 8 + header.size();
+  for (const auto& e : entries) {
+    if (!e.bytes.empty()) std::memcpy(out.data() + at, e.bytes.data(), e.bytes.size());
+    at += e.bytes.size();
+  }
   return out;
 }
 
