@@ -2,6 +2,7 @@
 # Builds llama.cpp's llama-bench (and libggml) from the source that the PyPI package llama-cpp-python ships, for
 # side-by-side benchmarks and as an independent reference for quantization. Output: .cache/llama.cpp/build/bin.
 # Tuned for this machine (GGML_NATIVE), as a user would build it. Idempotent.
+# Arguments name the targets to build (default: llama-bench llama-quantize); the tests need only ggml-base.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 version=${LLAMA_CPP_PYTHON_VERSION:-0.3.36}
@@ -14,10 +15,12 @@ if [ ! -d "$cache/src" ]; then
   mv "$cache/unpack/llama_cpp_python-$version/vendor/llama.cpp" "$cache/src"
   rm -rf "$cache/unpack"
 fi
-if [ ! -x "$cache/build/bin/llama-bench" ]; then
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(llama-bench llama-quantize)
+if [ ! -f "$cache/build/build.ninja" ]; then
   cmake -S "$cache/src" -B "$cache/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
     -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON \
     -DLLAMA_BUILD_SERVER=OFF -DBUILD_SHARED_LIBS=ON >/dev/null
-  cmake --build "$cache/build" --target llama-bench llama-quantize
 fi
-echo "$cache/build/bin/llama-bench"
+cmake --build "$cache/build" --target "${targets[@]}" >/dev/null
+echo "$cache/build/bin"

@@ -9,9 +9,18 @@
 namespace qtr::kernels {
 
 // y[t][r] = dot(w[r][0..n_in), x[t][0..n_in)) for t in [0, n_tokens), r in [row_begin, row_end).
-// w: [n_out][n_in] row-major; x: [n_tokens][x_stride]; y: [n_tokens][y_stride].
+// w: [n_out][n_in] row-major; x: [n_tokens][x_stride]; y: [n_tokens][y_stride]. One source (gemm_f32_core.hpp)
+// compiled per ISA; every variant gives the same bits.
+using GemmF32Fn = void (*)(const float* w, int64_t n_in, int64_t row_begin, int64_t row_end, const float* x,
+                           int64_t x_stride, float* y, int64_t y_stride, int64_t n_tokens);
 void gemm_f32_f32__scalar(const float* w, int64_t n_in, int64_t row_begin, int64_t row_end, const float* x,
                           int64_t x_stride, float* y, int64_t y_stride, int64_t n_tokens);
+#if defined(__x86_64__)
+void gemm_f32_f32__avx2(const float* w, int64_t n_in, int64_t row_begin, int64_t row_end, const float* x,
+                        int64_t x_stride, float* y, int64_t y_stride, int64_t n_tokens);
+void gemm_f32_f32__avx512(const float* w, int64_t n_in, int64_t row_begin, int64_t row_end, const float* x,
+                          int64_t x_stride, float* y, int64_t y_stride, int64_t n_tokens);
+#endif
 
 // IEEE half / bfloat16 -> float, exactly.
 float fp16_to_fp32(uint16_t h);

@@ -56,6 +56,11 @@ struct MatmulKernel {
                const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride);
 };
 
+// The F32 matmul for an ISA (every ISA has one).
+using GemmF32Fn = void (*)(const float* w, int64_t n_in, int64_t row_begin, int64_t row_end, const float* x,
+                           int64_t x_stride, float* y, int64_t y_stride, int64_t n_tokens);
+GemmF32Fn find_gemm_f32(Isa isa);
+
 // The kernel for a weight type on an ISA, or nullptr when there is none.
 const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa);
 // Every registered kernel (for tests and benchmarks).

@@ -9,6 +9,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/entry_points.hpp"
+#include "kernels/kernels.hpp"
 #include "qtr/error.hpp"
 
 namespace qtr::kernels {
@@ -75,6 +76,16 @@ Isa select_isa(const char* override_name) {
     if (isa_supported(isa)) return isa;
   }
   return Isa::scalar;
+}
+
+GemmF32Fn find_gemm_f32(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni: return gemm_f32_f32__avx512;
+    case Isa::avx2: return gemm_f32_f32__avx2;
+#endif
+    default: return gemm_f32_f32__scalar;
+  }
 }
 
 AttentionFn find_attention(Isa isa) {

@@ -15,6 +15,14 @@ results=build/test-results
 rm -rf "$results"
 mkdir -p "$results"
 
+# GGML's own quantizers are the reference for the K-quants (gguf.quants only dequantizes them): build just that
+# library from the llama.cpp sources on PyPI. Without network or on failure, those comparisons skip and say so.
+if ggml_dir=$(bash bench/build_llama_cpp.sh ggml-base 2>/dev/null); then
+  export QTR_GGML_LIB="$ggml_dir/libggml-base.so"
+else
+  echo "test: could not build GGML's reference quantizers; the K-quant comparisons will skip"
+fi
+
 run_suite() {  # $1 = build dir, $2 = label
   echo "=== $2: unit tests"
   ctest --test-dir "$1" --output-on-failure -j2 --output-junit "$root/$results/$2-ctest.xml"

@@ -61,6 +61,7 @@ Matrix Matrix::from_view(const TensorView& view, int64_t n_in, int64_t n_out, co
   Matrix m;
   m.n_in_ = n_in;
   m.n_out_ = n_out;
+  m.f32_kernel_ = kernels::find_gemm_f32(options.isa);
   if (view.type == TensorType::F32 && reinterpret_cast<uintptr_t>(view.data.data()) % alignof(float) == 0) {
     m.f32_ = reinterpret_cast<const float*>(view.data.data());
     return m;
@@ -175,7 +176,7 @@ void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_t
   {
     const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
     const int64_t begin = n_out * it / nt, end = n_out * (it + 1) / nt;
-    kernels::gemm_f32_f32__scalar(w.f32(), n_in, begin, end, x, n_in, y, n_out, n_tokens);
+    w.f32_kernel()(w.f32(), n_in, begin, end, x, n_in, y, n_out, n_tokens);
   }
 }
 

@@ -48,6 +48,7 @@ class Matrix {
   int64_t n_in() const { return n_in_; }
   int64_t n_out() const { return n_out_; }
   const kernels::MatmulKernel* kernel() const { return kernel_; }  // nullptr: F32 path
+  kernels::GemmF32Fn f32_kernel() const { return f32_kernel_; }
   const float* f32() const { return f32_; }
   const uint8_t* packed() const { return packed_.get(); }
   size_t bytes() const;  // memory the weights occupy in their compute form
@@ -58,6 +59,7 @@ class Matrix {
   };
   int64_t n_in_ = 0, n_out_ = 0;
   const kernels::MatmulKernel* kernel_ = nullptr;
+  kernels::GemmF32Fn f32_kernel_ = nullptr;
   std::unique_ptr<uint8_t[], FreeAligned> packed_;
   size_t packed_bytes_ = 0;
   const float* f32_ = nullptr;

@@ -102,6 +102,10 @@ def test_logits_are_identical_on_every_isa_and_thread_count(qtr, quantized, stor
     check_identical_everywhere(qtr, quantized[kind], story_ids[:40], tmp_path, kind)
 
 
+def test_f32_logits_are_identical_on_every_isa_and_thread_count(qtr, stories_model, story_ids, tmp_path):
+    check_identical_everywhere(qtr, stories_model, story_ids[:40], tmp_path, "f32")
+
+
 @pytest.mark.parametrize("kind", K_TYPES)
 def test_k_quant_logits_are_identical_on_every_isa_and_thread_count(qtr, k_models, tmp_path, kind):
     check_identical_everywhere(qtr, k_models[kind], list(range(1, 40, 3)), tmp_path, kind)

@@ -41,7 +41,8 @@ void print_system(bool bandwidth) {
   for (const kernels::MatmulKernel& k : kernels::all_matmul_kernels()) {
     if (k.isa == isa) std::printf("  %-6s %s\n", tensor_type_name(k.weight_type).c_str(), std::string(k.name).c_str());
   }
-  std::printf("  F32    gemm_f32_f32__scalar (F16/BF16 and other GGUF types are converted to F32 at load)\n");
+  std::printf("  F32    gemm_f32_f32__%s (F16/BF16 and IQ*/TQ*/Q2_K/Q3_K are converted to F32 at load)\n",
+              isa == kernels::Isa::avx512vnni ? "avx512" : kernels::isa_name(isa));
   if (bandwidth) {
     const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int t : {1, all}) {
