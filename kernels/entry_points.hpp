@@ -28,6 +28,7 @@ void pack_q6_K(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int6
 void pack_q8_0(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t tile_begin, int64_t tile_end);
 
 std::span<const MatmulKernel> matmul_kernels__scalar();
+std::span<const MatmulKernel> matmul_kernels__rows();  // in-place kernels on the GGUF layout
 #if defined(__x86_64__)
 std::span<const MatmulKernel> matmul_kernels__avx2();
 std::span<const MatmulKernel> matmul_kernels__avx512vnni();

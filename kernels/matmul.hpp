@@ -54,6 +54,9 @@ struct MatmulKernel {
   // tokens t in [0, n_tokens); act: [n_tokens][k / 32].
   void (*gemm)(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
                const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride);
+  // True for the in-place kernels (`__rows`): they read the GGUF rows where they lie, `pack` is a plain copy
+  // (used only by tests), and a tile is one row.
+  bool in_place = false;
 };
 
 // The F32 matmul for an ISA (every ISA has one).
@@ -61,8 +64,9 @@ using GemmF32Fn = void (*)(const float* w, int64_t n_in, int64_t row_begin, int6
                            int64_t x_stride, float* y, int64_t y_stride, int64_t n_tokens);
 GemmF32Fn find_gemm_f32(Isa isa);
 
-// The kernel for a weight type on an ISA, or nullptr when there is none.
-const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa);
+// The kernel for a weight type on an ISA, or nullptr when there is none. repacked = false asks for the in-place
+// kernel of the type instead (the same numbers from the GGUF row layout; to measure what packing buys).
+const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa, bool repacked = true);
 // Every registered kernel (for tests and benchmarks).
 std::span<const MatmulKernel> all_matmul_kernels();
 

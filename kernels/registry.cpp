@@ -22,6 +22,7 @@ const std::vector<MatmulKernel>& kernel_table() {
     std::vector<MatmulKernel> all;
     auto add = [&](std::span<const MatmulKernel> rows) { all.insert(all.end(), rows.begin(), rows.end()); };
     add(matmul_kernels__scalar());
+    add(matmul_kernels__rows());
 #if defined(__x86_64__)
     add(matmul_kernels__avx2());
     add(matmul_kernels__avx512vnni());
@@ -98,9 +99,9 @@ AttentionFn find_attention(Isa isa) {
   }
 }
 
-const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa) {
+const MatmulKernel* find_matmul_kernel(TensorType type, Isa isa, bool repacked) {
   for (const auto& k : kernel_table()) {
-    if (k.weight_type == type && k.isa == isa) return &k;
+    if (k.weight_type == type && k.in_place == !repacked && (k.isa == isa || k.in_place)) return &k;
   }
   return nullptr;
 }

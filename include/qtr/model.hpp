@@ -31,7 +31,7 @@ struct Workspace;
 struct LoadOptions {
   int n_threads = 0;      // default thread count for sessions (and for packing at load); 0 = all hardware threads
   std::string isa;        // kernels to use: "scalar", "avx2", "avx512", "neon"; empty = $QTR_ISA, else the best
-  bool repack = true;     // pack quantized weights into kernel tiles (false: convert them to F32; for comparisons)
+  bool repack = true;     // pack quantized weights into kernel tiles (false: in-place kernels on the GGUF rows)
 };
 
 class Model {

@@ -66,7 +66,13 @@ Matrix Matrix::from_view(const TensorView& view, int64_t n_in, int64_t n_out, co
     m.f32_ = reinterpret_cast<const float*>(view.data.data());
     return m;
   }
-  const kernels::MatmulKernel* kernel = options.repack ? kernels::find_matmul_kernel(view.type, options.isa) : nullptr;
+  const kernels::MatmulKernel* kernel = kernels::find_matmul_kernel(view.type, options.isa, options.repack);
+  if (kernel && kernel->in_place) {
+    m.kernel_ = kernel;
+    m.in_place_ = view.data.data();
+    m.packed_bytes_ = view.data.size();
+    return m;
+  }
   if (kernel) {
     m.kernel_ = kernel;
     m.packed_bytes_ = kernel->packed_size(n_out, n_in);

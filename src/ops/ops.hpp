@@ -16,7 +16,7 @@ namespace qtr::ops {
 // How weights are prepared at load: which ISA's kernels, and whether to repack quantized weights into tiles.
 struct WeightOptions {
   kernels::Isa isa = kernels::Isa::scalar;
-  bool repack = true;  // false: quantized weights are dequantized to F32 instead (for comparisons)
+  bool repack = true;  // false: quantized weights stay in the mapped GGUF rows, used by the in-place kernels
   bool release_mapped_source = false;  // the views come from a file mapping whose packed pages may be dropped
 };
 
@@ -50,7 +50,7 @@ class Matrix {
   const kernels::MatmulKernel* kernel() const { return kernel_; }  // nullptr: F32 path
   kernels::GemmF32Fn f32_kernel() const { return f32_kernel_; }
   const float* f32() const { return f32_; }
-  const uint8_t* packed() const { return packed_.get(); }
+  const uint8_t* packed() const { return in_place_ ? in_place_ : packed_.get(); }
   size_t bytes() const;  // memory the weights occupy in their compute form
 
  private:
@@ -61,6 +61,7 @@ class Matrix {
   const kernels::MatmulKernel* kernel_ = nullptr;
   kernels::GemmF32Fn f32_kernel_ = nullptr;
   std::unique_ptr<uint8_t[], FreeAligned> packed_;
+  const uint8_t* in_place_ = nullptr;  // the mapped GGUF rows, for in-place kernels
   size_t packed_bytes_ = 0;
   const float* f32_ = nullptr;
   std::vector<float> owned_;

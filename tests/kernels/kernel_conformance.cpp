@@ -62,7 +62,10 @@ std::vector<float> run(const MatmulKernel& kernel, const Buffers& b, const Case&
   const int64_t n_tiles = (c.n_rows + kernel.tile_rows - 1) / kernel.tile_rows;
   kernel.pack(b.gguf.data(), c.n_rows, c.k, aligned, 0, n_tiles);
   std::vector<float> y(static_cast<size_t>(c.n_tokens * y_stride), -12345.0f);
-  const int64_t tb = c.tile_begin < 0 ? 0 : c.tile_begin, te = c.tile_end < 0 ? n_tiles : c.tile_end;
+  // Case ranges count 16-row tiles; a kernel whose tile is smaller (in-place kernels: one row) scales them.
+  const int64_t per = 16 / kernel.tile_rows;
+  const int64_t tb = c.tile_begin < 0 ? 0 : c.tile_begin * per;
+  const int64_t te = c.tile_end < 0 ? n_tiles : std::min(n_tiles, c.tile_end * per);
   kernel.gemm(aligned, c.n_rows, c.k, tb, te, b.act.data(), c.n_tokens, y.data(), y_stride);
   return y;
 }

@@ -185,3 +185,14 @@ def test_integer_kernels_match_their_dequantized_weights(qtr, k_models, quantize
     print(f"{kind}: integer kernels vs dequantized F32: top-1 {agreement:.3f}, mean KL {kl:.2e}")
     assert agreement >= 0.9
     assert kl < 5e-3
+
+
+@pytest.mark.parametrize("kind", K_TYPES + BLOCK32_TYPES)
+def test_in_place_kernels_give_the_packed_results(qtr, k_models, quantized, story_ids, tmp_path, kind):
+    """--no-repack runs the in-place kernels on the GGUF rows: the same numbers, only the layout differs."""
+    model = k_models.get(kind) or quantized[kind]
+    ids = list(range(1, 40, 3)) if kind in K_TYPES else story_ids[:24]
+    packed = logits(qtr, model, ids, tmp_path, "packed")
+    out = tmp_path / "rows.f32"
+    qtr.ok("logits", "--model", model, "--ids", ids_arg(ids), "--out", str(out), "--no-repack")
+    assert np.array_equal(np.fromfile(out, dtype=np.float32).reshape(len(ids), -1), packed)

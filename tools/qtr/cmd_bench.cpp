@@ -29,7 +29,7 @@ constexpr OptionSpec kOptions[] = {
     {"-r", "R", "repetitions (default 5)"},
     {"--json", "", "one JSON object per test (llama-bench's jsonl fields)"},
     {"--isa", "NAME", "kernels: scalar, avx2, avx512, neon (default: $QTR_ISA or the best)"},
-    {"--no-repack", "", "do not pack quantized weights (convert them to F32 instead)"},
+    {"--no-repack", "", "do not pack quantized weights: in-place kernels on the GGUF rows (to compare)"},
 };
 
 std::vector<int64_t> int_list(const Args& args, const char* name, int64_t fallback, int64_t min, int64_t max) {

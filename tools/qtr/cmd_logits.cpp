@@ -16,6 +16,7 @@ constexpr OptionSpec kOptions[] = {
     {"--ids", "LIST", "comma-separated token ids, e.g. 1,2,3 (BOS is not added)"},
     {"--out", "FILE", "where to write the logits (little-endian float32, [n_ids][n_vocab])"},
     {"--threads", "N", "threads (default: all hardware threads)"},
+    {"--no-repack", "", "keep quantized weights in their GGUF rows (in-place kernels; same numbers, for comparison)"},
 };
 
 std::vector<TokenId> parse_ids(const std::string& list) {
@@ -44,6 +45,7 @@ int run(const Args& args) {
   const std::string out_path = args.require("--out");
   LoadOptions load;
   load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
+  load.repack = !args.flag("--no-repack");
   const auto model = Model::load(path, load);
   SessionOptions options;
   options.n_ctx = std::max<int64_t>(static_cast<int64_t>(ids.size()), std::min<int64_t>(model->config().n_ctx_train, 4096));
