@@ -15,13 +15,6 @@
 namespace qtr {
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 std::shared_ptr<const Model> write_and_load(const test::TempDir& dir, const GgufWriter& w, const char* name) {
   w.write(dir / name);
   return Model::load(dir / name, LoadOptions{2});
@@ -43,7 +36,7 @@ TEST(LlamaGraph, StoriesGoldenOutput) {
     text += piece;
     return true;
   });
-  EXPECT_EQ(text, slurp(shared / "models/stories260K.expected.txt"));
+  EXPECT_EQ(text, test::read_file(shared / "models/stories260K.expected.txt"));
 }
 
 TEST(LlamaGraph, LogitsDoNotDependOnThreadCountOrBatching) {

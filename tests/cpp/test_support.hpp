@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 
@@ -21,6 +23,14 @@ inline std::optional<std::filesystem::path> shared_dir() {
   const auto dir_var##_opt = ::qtr::test::shared_dir();                                                  \
   if (!dir_var##_opt) GTEST_SKIP() << "../shared not found (set QTR_SHARED): skipping test that needs it"; \
   const std::filesystem::path dir_var = *dir_var##_opt
+
+// The whole file, as bytes in a string.
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
 
 // A fresh temporary directory, removed when the object goes out of scope.
 class TempDir {

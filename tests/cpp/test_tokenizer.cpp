@@ -13,13 +13,6 @@
 namespace qtr {
 namespace {
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // Llama-2 vocabulary imported from the .model file, passed through GGUF metadata (writer -> reader), as
 // `qtr vocab` + `qtr tokenize` do.
 std::unique_ptr<Tokenizer> llama2_tokenizer(const std::filesystem::path& shared) {
@@ -47,8 +40,8 @@ TEST(SentencePiece, ImportsTheLlama2Model) {
 TEST(SentencePiece, MatchesLlamaCppTestVectors) {
   QTR_REQUIRE_SHARED(shared);
   const auto tok = llama2_tokenizer(shared);
-  const std::string inp = slurp(shared / "tokenizer-tests/ggml-vocab-llama-spm.gguf.inp");
-  const std::string out = slurp(shared / "tokenizer-tests/ggml-vocab-llama-spm.gguf.out");
+  const std::string inp = test::read_file(shared / "tokenizer-tests/ggml-vocab-llama-spm.gguf.inp");
+  const std::string out = test::read_file(shared / "tokenizer-tests/ggml-vocab-llama-spm.gguf.out");
   const std::string sep = "\n__ggml_vocab_test__\n";
   std::vector<std::string> texts;
   for (size_t start = 0;;) {
