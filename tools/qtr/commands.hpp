@@ -13,5 +13,6 @@ extern const Command kVocabCommand;
 extern const Command kQuantizeCommand;
 extern const Command kSynthCommand;
 extern const Command kBenchCommand;
+extern const Command kPerplexityCommand;
 
 }  // namespace qtr::cli

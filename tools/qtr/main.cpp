@@ -14,9 +14,10 @@ namespace {
 
 using qtr::cli::Command;
 
-constexpr std::array<const Command*, 8> kCommands = {
-    &qtr::cli::kRunCommand,      &qtr::cli::kBenchCommand, &qtr::cli::kInspectCommand, &qtr::cli::kTokenizeCommand,
-    &qtr::cli::kLogitsCommand,   &qtr::cli::kQuantizeCommand, &qtr::cli::kSynthCommand, &qtr::cli::kVocabCommand,
+constexpr std::array<const Command*, 9> kCommands = {
+    &qtr::cli::kRunCommand,      &qtr::cli::kBenchCommand,      &qtr::cli::kPerplexityCommand,
+    &qtr::cli::kInspectCommand,  &qtr::cli::kTokenizeCommand,   &qtr::cli::kLogitsCommand,
+    &qtr::cli::kQuantizeCommand, &qtr::cli::kSynthCommand,      &qtr::cli::kVocabCommand,
 };
 
 void print_overview(std::FILE* out) {
