@@ -6,6 +6,7 @@
 #include "models/graph.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
+#include "qtr/hf_import.hpp"
 #include "qtr/model.hpp"
 #include "runtime/kv_cache.hpp"
 
@@ -23,13 +24,14 @@ int resolve_threads(int requested) {
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const LoadOptions& options) {
   std::shared_ptr<Model> model(new Model());
   model->n_threads_ = resolve_threads(options.n_threads);
-  model->file_ = std::make_shared<GgufFile>(GgufFile::open(path));
+  model->file_ = std::make_shared<GgufFile>(open_model_file(path));
+  const bool mapped = !is_hf_checkpoint(path);  // a converted checkpoint lives in owned memory, not a file map
   const kernels::Isa isa = kernels::select_isa(options.isa.empty() ? std::getenv("QTR_ISA") : options.isa.c_str());
   model->isa_ = static_cast<int>(isa);
   ops::WeightOptions weights;
   weights.isa = isa;
   weights.repack = options.repack;
-  weights.release_mapped_source = true;
+  weights.release_mapped_source = mapped;
   model->graph_ = make_graph(*model->file_, weights, model->n_threads_);
   model->tokenizer_ = Tokenizer::create(Vocab::from_gguf(*model->file_));
   const auto n_vocab = static_cast<size_t>(model->graph_->config().n_vocab);

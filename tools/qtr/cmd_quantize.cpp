@@ -9,13 +9,14 @@
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
 #include "qtr/gguf_writer.hpp"
+#include "qtr/hf_import.hpp"
 
 namespace qtr::cli {
 
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    {"--model", "PATH", "input GGUF"},
+    {"--model", "PATH", "input GGUF, or a Hugging Face checkpoint directory (config.json, *.safetensors, tokenizer.model)"},
     {"--out", "PATH", "output GGUF"},
     {"--type", "TYPE", "target type of the weight matrices: q4_0 q4_1 q5_0 q5_1 q8_0 q4_k q5_k q6_k f16 bf16 f32"},
 };
@@ -43,7 +44,7 @@ int run(const Args& args) {
   const std::string in = args.require("--model"), out = args.require("--out");
   const auto type = parse_tensor_type(args.require("--type"));
   if (!type || !quant::can_quantize(*type)) throw UsageError{"--type: cannot quantize to '" + args.require("--type") + "'"};
-  const GgufFile file = GgufFile::open(in);
+  const GgufFile file = open_model_file(in);  // a GGUF file or a Hugging Face checkpoint directory
   GgufWriter writer;
   for (const auto& [key, value] : file.metadata()) {
     if (key != "general.file_type" && key != "general.quantization_version") writer.set(key, value);

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "qtr/gguf.hpp"
+#include "qtr/hf_import.hpp"
 #include "qtr/tokenizer.hpp"
 
 namespace qtr::cli {
@@ -10,7 +11,7 @@ namespace qtr::cli {
 namespace {
 
 constexpr OptionSpec kOptions[] = {
-    {"--model", "PATH", "GGUF file holding tokenizer.ggml.* metadata"},
+    {"--model", "PATH", "GGUF file holding tokenizer.ggml.* metadata, or a Hugging Face checkpoint directory"},
     {"--text", "TEXT", "the text to tokenize"},
     {"--file", "PATH", "read the text from a file (bytes as they are)"},
     {"--no-bos", "", "add no special tokens (no BOS/EOS)"},
@@ -22,7 +23,7 @@ int run(const Args& args) {
   const std::string path = args.require("--model");
   if (args.has("--text") == args.has("--file")) throw UsageError{"give exactly one of --text and --file"};
   const std::string text = args.has("--text") ? args.require("--text") : read_text_file(args.require("--file"));
-  const GgufFile file = GgufFile::open(path);
+  const GgufFile file = open_model_file(path);
   const auto tokenizer = Tokenizer::create(Vocab::from_gguf(file));
   const auto ids = tokenizer->encode(text, EncodeOptions{!args.flag("--no-bos"), args.flag("--parse-special")});
   std::string line;
