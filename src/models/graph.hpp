@@ -34,5 +34,7 @@ std::unique_ptr<Graph> make_graph(const GgufFile& file, const ops::WeightOptions
 
 // Architecture factories (one per family file).
 std::unique_ptr<Graph> make_llama_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
+std::unique_ptr<Graph> make_qwen2_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
+std::unique_ptr<Graph> make_qwen3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 
 }  // namespace qtr

@@ -1,7 +1,9 @@
-// Hugging Face -> GGUF translation for the `llama` family (LlamaForCausalLM, MistralForCausalLM): config keys and
-// tensor names as data, in tables; Q and K rows permuted from HF's rotate-half layout to the interleaved-pair layout
-// GGUF uses for llama (as llama.cpp's converter does).
+// Hugging Face -> GGUF translation for the llama-like families (LlamaForCausalLM, MistralForCausalLM,
+// Qwen2ForCausalLM, Qwen3ForCausalLM): config keys and tensor names as data, in tables. For llama, Q and K rows are
+// permuted from HF's rotate-half layout to the interleaved-pair layout GGUF uses (as llama.cpp's converter does);
+// the Qwen families keep HF's layout (their graphs rotate halves).
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,27 @@ constexpr TensorName kLlamaLayerTensors[] = {
     {"mlp.down_proj.weight", "ffn_down.weight"},
 };
 
+// Per-layer tensors only some families have.
+constexpr TensorName kQwen2LayerTensors[] = {
+    {"self_attn.q_proj.bias", "attn_q.bias"}, {"self_attn.k_proj.bias", "attn_k.bias"}, {"self_attn.v_proj.bias", "attn_v.bias"},
+};
+constexpr TensorName kQwen3LayerTensors[] = {
+    {"self_attn.q_norm.weight", "attn_q_norm.weight"}, {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+};
+
+struct Family {
+  const char* model_type;      // config.json "model_type"
+  const char* architecture;    // GGUF general.architecture
+  bool permute_qk;             // llama's GGUF RoPE layout
+  std::span<const TensorName> extra_layer_tensors;
+};
+constexpr Family kFamilies[] = {
+    {"llama", "llama", true, {}},
+    {"mistral", "llama", true, {}},
+    {"qwen2", "qwen2", false, kQwen2LayerTensors},
+    {"qwen3", "qwen3", false, kQwen3LayerTensors},
+};
+
 int64_t config_int(const Json& config, const std::string& file, const char* key) {
   const Json* v = config.find(key);
   if (!v) throw Error(Errc::bad_format, file + ": missing key \"" + key + "\"");
@@ -94,24 +117,37 @@ Vocab checkpoint_vocab(const fs::path& dir) {
                                                 "supported yet");
 }
 
-GgufWriter llama_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config, const std::string& config_path) {
+GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config, const std::string& config_path,
+                           const Family& family) {
   GgufWriter w;
-  w.set("general.architecture", GgufValue{std::string("llama")});
+  const std::string arch = family.architecture;
+  w.set("general.architecture", GgufValue{arch});
   w.set("general.name", GgufValue{ckpt.directory().filename().string()});
   for (const ConfigKey& k : kLlamaIntKeys) {
     if (!k.required && !config.find(k.hf)) continue;
     const int64_t v = config_int(config, config_path, k.hf);
     if (v <= 0 || v > (int64_t{1} << 31)) throw Error(Errc::bad_format, config_path + ": " + k.hf + " out of range");
-    w.set(std::string("llama.") + k.gguf, GgufValue{static_cast<uint32_t>(v)});
+    w.set(arch + "." + k.gguf, GgufValue{static_cast<uint32_t>(v)});
   }
   if (const Json* eps = config.find("rms_norm_eps")) {
-    w.set("llama.attention.layer_norm_rms_epsilon", GgufValue{static_cast<float>(eps->as_double(config_path + ": rms_norm_eps"))});
+    w.set(arch + ".attention.layer_norm_rms_epsilon", GgufValue{static_cast<float>(eps->as_double(config_path + ": rms_norm_eps"))});
   }
-  if (const Json* theta = config.find("rope_theta")) {
-    w.set("llama.rope.freq_base", GgufValue{static_cast<float>(theta->as_double(config_path + ": rope_theta"))});
+  // RoPE base: "rope_theta", or (newer transformers) "rope_parameters": {"rope_theta", "rope_type"}.
+  const Json* theta = config.find("rope_theta");
+  if (const Json* params = config.find("rope_parameters"); params && params->is_object()) {
+    if (const Json* type = params->find("rope_type"); type && type->as_string(config_path + ": rope_type") != "default") {
+      throw Error(Errc::unsupported, config_path + ": rope_type '" + type->as_string("") + "' is not supported yet");
+    }
+    if (!theta) theta = params->find("rope_theta");
+  }
+  if (theta) {
+    w.set(arch + ".rope.freq_base", GgufValue{static_cast<float>(theta->as_double(config_path + ": rope_theta"))});
   }
   if (const Json* scaling = config.find("rope_scaling"); scaling && !scaling->is_null()) {
     throw Error(Errc::unsupported, config_path + ": rope_scaling is not supported yet");
+  }
+  if (const Json* sliding = config.find("use_sliding_window"); sliding && sliding->is_bool() && sliding->as_bool("")) {
+    throw Error(Errc::unsupported, config_path + ": use_sliding_window is not supported yet");
   }
   const int64_t n_head = config_int(config, config_path, "num_attention_heads");
   const int64_t n_head_kv = config.find("num_key_value_heads") ? config_int(config, config_path, "num_key_value_heads") : n_head;
@@ -126,11 +162,14 @@ GgufWriter llama_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config, 
   }
   const int64_t n_layer = config_int(config, config_path, "num_hidden_layers");
   for (int64_t i = 0; i < n_layer; ++i) {
-    for (const TensorName& t : kLlamaLayerTensors) {
+    std::vector<TensorName> names(std::begin(kLlamaLayerTensors), std::end(kLlamaLayerTensors));
+    names.insert(names.end(), family.extra_layer_tensors.begin(), family.extra_layer_tensors.end());
+    for (const TensorName& t : names) {
       const std::string hf = "model.layers." + std::to_string(i) + "." + t.hf;
       const std::string gguf = "blk." + std::to_string(i) + "." + t.gguf;
       const SafetensorsTensor& src = ckpt.require(hf);
-      if (std::string(t.hf) == "self_attn.q_proj.weight" || std::string(t.hf) == "self_attn.k_proj.weight") {
+      const bool rotated = std::string(t.hf) == "self_attn.q_proj.weight" || std::string(t.hf) == "self_attn.k_proj.weight";
+      if (family.permute_qk && rotated) {
         auto rows = permute_rope_rows(src, std::string(t.hf) == "self_attn.q_proj.weight" ? n_head : n_head_kv);
         add_tensor(w, gguf, src, &rows);
       } else {
@@ -155,10 +194,16 @@ GgufFile import_hf_checkpoint(const std::filesystem::path& dir) {
   const Json* type = config.find("model_type");
   if (!type) throw Error(Errc::bad_format, config_path + ": missing key \"model_type\"");
   const std::string& model_type = type->as_string(config_path + ": model_type");
-  if (model_type != "llama" && model_type != "mistral") {
-    throw Error(Errc::unsupported, config_path + ": unsupported model_type '" + model_type + "' (supported: llama, mistral)");
+  const Family* family = nullptr;
+  std::string known;
+  for (const Family& f : kFamilies) {
+    if (model_type == f.model_type) family = &f;
+    known += (known.empty() ? "" : ", ") + std::string(f.model_type);
   }
-  GgufWriter w = llama_to_gguf(ckpt, config, config_path);
+  if (!family) {
+    throw Error(Errc::unsupported, config_path + ": unsupported model_type '" + model_type + "' (supported: " + known + ")");
+  }
+  GgufWriter w = decoder_to_gguf(ckpt, config, config_path, *family);
   checkpoint_vocab(dir).to_gguf(w);
   return GgufFile::parse(Blob::from_bytes(w.to_bytes(), dir.string()));
 }

@@ -14,6 +14,8 @@ struct ArchitectureEntry {
 };
 constexpr std::array kArchitectures = {
     ArchitectureEntry{"llama", &make_llama_graph},
+    ArchitectureEntry{"qwen2", &make_qwen2_graph},
+    ArchitectureEntry{"qwen3", &make_qwen3_graph},
 };
 }  // namespace
 

@@ -29,6 +29,27 @@ void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int
   }
 }
 
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base) {
+  const int64_t half = n_rot / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const double theta = static_cast<double>(pos) * std::pow(static_cast<double>(freq_base),
+                                                              -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+    const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* p = x + h * head_dim;
+      const float x0 = p[i], x1 = p[i + half];
+      p[i] = x0 * c - x1 * s;
+      p[i + half] = x0 * s + x1 * c;
+    }
+  }
+}
+
+void add_rows(float* x, const float* b, int64_t n, int64_t n_rows) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t i = 0; i < n; ++i) x[r * n + i] += b[i];
+  }
+}
+
 void silu_mul(const float* gate, const float* up, float* h, int64_t n) {
   for (int64_t i = 0; i < n; ++i) h[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }

@@ -102,6 +102,12 @@ void rmsnorm(const float* x, const float* weight, float* y, int64_t n, int64_t n
 // dimensions of each of n_heads heads of head_dim, at position pos.
 void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base);
 
+// The same over the two halves of each head (x[i], x[i + n_rot/2]): GGML's "neox" mode, HF's rotate_half.
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base);
+
+// x[r][i] += b[i] for n_rows rows of n.
+void add_rows(float* x, const float* b, int64_t n, int64_t n_rows);
+
 // h[i] = silu(gate[i]) * up[i]
 void silu_mul(const float* gate, const float* up, float* h, int64_t n);
 

@@ -1,0 +1,224 @@
+// The pre-norm decoder shared by the llama-like families (llama, qwen2, qwen3), as GGUF stores them:
+//
+//   x = token_embd[token]
+//   per layer:  q, k, v = Wq·n (+bq), Wk·n (+bk), Wv·n (+bv)            with n = rmsnorm(x) ⊙ attn_norm
+//               q, k = rmsnorm_per_head(q) ⊙ q_norm, ... (qwen3)  ->  rope(q), rope(k)
+//               x += Wo · attention(q, k, v)
+//               x += Wdown · (silu(Wgate·n) ⊙ Wup·n)                    with n = rmsnorm(x) ⊙ ffn_norm
+//   logits = output · (rmsnorm(x) ⊙ output_norm)       (output = token_embd when the file has no output.weight)
+//
+// RoPE: llama's GGUF Q/K rows are permuted for GGML's "normal" mode (adjacent pairs); qwen stores HF's layout and
+// rotates halves ("neox"). What differs between families is DecoderSpec, set in each family's file.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "decoder.hpp"
+#include "ops/attention.hpp"
+#include "ops/ops.hpp"
+#include "qtr/error.hpp"
+#include "qtr/gguf.hpp"
+#include "runtime/kv_cache.hpp"
+
+namespace qtr {
+
+namespace {
+
+// Weight names, GGUF spelling; {} is the layer index.
+struct DecoderTensorNames {
+  static std::string layer(int64_t i, const char* what, const char* kind = "weight") {
+    return "blk." + std::to_string(i) + "." + what + "." + kind;
+  }
+  static constexpr const char* token_embd = "token_embd.weight";
+  static constexpr const char* output_norm = "output_norm.weight";
+  static constexpr const char* output = "output.weight";
+};
+
+struct DecoderLayer {
+  std::vector<float> attn_norm;  // [n_embd]
+  std::vector<float> bq, bk, bv;  // [q_dim], [kv_dim], [kv_dim] (qkv_bias)
+  std::vector<float> q_norm, k_norm;  // [head_dim] (qk_norm)
+  ops::Matrix wq;                // [n_embd] -> [q_dim]
+  ops::Matrix wk;                // [n_embd] -> [kv_dim]
+  ops::Matrix wv;                // [n_embd] -> [kv_dim]
+  ops::Matrix wo;                // [q_dim] -> [n_embd]
+  std::vector<float> ffn_norm;   // [n_embd]
+  ops::Matrix w_gate;            // [n_embd] -> [n_ff]
+  ops::Matrix w_up;              // [n_embd] -> [n_ff]
+  ops::Matrix w_down;            // [n_ff] -> [n_embd]
+};
+
+int64_t positive(const GgufFile& f, const std::string& key, int64_t limit, std::optional<int64_t> fallback = {}) {
+  const auto v = f.get_uint(key);
+  if (!v && !fallback) f.require_uint(key);  // throws "missing GGUF key"
+  const uint64_t value = v ? *v : static_cast<uint64_t>(*fallback);
+  if (value == 0 || value > static_cast<uint64_t>(limit)) {
+    throw Error(Errc::bad_format, f.source() + ": GGUF key '" + key + "' = " + std::to_string(value) +
+                                      " is out of range (1.." + std::to_string(limit) + ")");
+  }
+  return static_cast<int64_t>(value);
+}
+
+ModelConfig read_config(const GgufFile& f) {
+  const std::string arch = f.require_string("general.architecture");
+  const std::string a = arch + ".";
+  ModelConfig c;
+  c.architecture = arch;
+  c.name = f.get_string("general.name").value_or("");
+  c.n_embd = positive(f, a + "embedding_length", 1 << 16);
+  c.n_layer = positive(f, a + "block_count", 1024);
+  c.n_head = positive(f, a + "attention.head_count", 1024);
+  c.n_head_kv = positive(f, a + "attention.head_count_kv", c.n_head, c.n_head);
+  c.n_ff = positive(f, a + "feed_forward_length", 1 << 18);
+  c.n_ctx_train = positive(f, a + "context_length", int64_t(1) << 24, 2048);
+  c.head_dim = positive(f, a + "attention.key_length", 1 << 12, c.n_embd / c.n_head);
+  c.n_rot = positive(f, a + "rope.dimension_count", c.head_dim, c.head_dim);
+  c.rope_freq_base = static_cast<float>(f.get_float(a + "rope.freq_base").value_or(10000.0));
+  c.rms_norm_eps = static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
+  if (c.n_head % c.n_head_kv != 0) {
+    throw Error(Errc::bad_format, f.source() + ": head_count " + std::to_string(c.n_head) +
+                                      " is not a multiple of head_count_kv " + std::to_string(c.n_head_kv));
+  }
+  if (c.n_rot % 2 != 0) throw Error(Errc::bad_format, f.source() + ": rope.dimension_count must be even");
+  if (!(c.rope_freq_base > 0.0f) || !(c.rms_norm_eps > 0.0f)) {
+    throw Error(Errc::bad_format, f.source() + ": rope.freq_base and layer_norm_rms_epsilon must be positive");
+  }
+  return c;
+}
+
+class DecoderGraph final : public Graph {
+ public:
+  DecoderGraph(const GgufFile& f, const DecoderSpec& spec, const ops::WeightOptions& options, int n_threads)
+      : config_(read_config(f)), spec_(spec), attention_(kernels::find_attention(options.isa)) {
+    using N = DecoderTensorNames;
+    const auto& c = config_;
+    const TensorView embd = f.require_tensor(N::token_embd);
+    config_.n_vocab = embd.dim(1);
+    if (embd.ne.size() != 2 || embd.dim(0) != c.n_embd || config_.n_vocab < 1) {
+      throw Error(Errc::bad_format, "tensor 'token_embd.weight' has shape " + embd.shape_string() +
+                                        ", expected [" + std::to_string(c.n_embd) + ", n_vocab]");
+    }
+    token_embd_ = ops::Embedding::from_view(embd, c.n_embd, config_.n_vocab);
+    auto matrix = [&](const TensorView& view, int64_t n_in, int64_t n_out) {
+      return ops::Matrix::from_view(view, n_in, n_out, options, n_threads);
+    };
+    output_norm_ = ops::load_vector(f.require_tensor(N::output_norm), c.n_embd);
+    if (auto out = f.optional_tensor(N::output)) {
+      output_ = matrix(*out, c.n_embd, config_.n_vocab);
+    } else {
+      config_.tied_output = true;
+      ops::WeightOptions keep = options;
+      keep.release_mapped_source = false;  // the embedding rows are still read from the map
+      output_ = ops::Matrix::from_view(embd, c.n_embd, config_.n_vocab, keep, n_threads);
+    }
+    layers_.resize(static_cast<size_t>(c.n_layer));
+    for (int64_t i = 0; i < c.n_layer; ++i) {
+      DecoderLayer& l = layers_[static_cast<size_t>(i)];
+      l.attn_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_norm")), c.n_embd);
+      l.wq = matrix(f.require_tensor(N::layer(i, "attn_q")), c.n_embd, c.q_dim());
+      l.wk = matrix(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
+      l.wv = matrix(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
+      l.wo = matrix(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
+      if (spec_.qkv_bias) {
+        l.bq = ops::load_vector(f.require_tensor(N::layer(i, "attn_q", "bias")), c.q_dim());
+        l.bk = ops::load_vector(f.require_tensor(N::layer(i, "attn_k", "bias")), c.kv_dim());
+        l.bv = ops::load_vector(f.require_tensor(N::layer(i, "attn_v", "bias")), c.kv_dim());
+      }
+      if (spec_.qk_norm) {
+        l.q_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_q_norm")), c.head_dim);
+        l.k_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_k_norm")), c.head_dim);
+      }
+      l.ffn_norm = ops::load_vector(f.require_tensor(N::layer(i, "ffn_norm")), c.n_embd);
+      l.w_gate = matrix(f.require_tensor(N::layer(i, "ffn_gate")), c.n_embd, c.n_ff);
+      l.w_up = matrix(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, c.n_ff);
+      l.w_down = matrix(f.require_tensor(N::layer(i, "ffn_down")), c.n_ff, c.n_embd);
+    }
+  }
+
+  const ModelConfig& config() const override { return config_; }
+
+  size_t weight_bytes() const override {
+    size_t total = output_.bytes() + token_embd_.view().data.size();
+    for (const auto& l : layers_) {
+      for (const ops::Matrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) total += m->bytes();
+    }
+    return total;
+  }
+
+  void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, ops::Workspace& ws, float* logits,
+               bool all_logits, int n_threads) const override {
+    const ModelConfig& c = config_;
+    const auto n = static_cast<int64_t>(tokens.size());
+    const int64_t d = c.n_embd;
+    // Activations, from the session's workspace: [n][width] each.
+    float* x = ws.buffer(0, n * d);
+    float* xn = ws.buffer(1, n * d);
+    float* q = ws.buffer(2, n * c.q_dim());
+    float* k = ws.buffer(3, n * c.kv_dim());
+    float* v = ws.buffer(4, n * c.kv_dim());
+    float* attn = ws.buffer(5, n * c.q_dim());
+    float* proj = ws.buffer(6, n * d);
+    float* gate = ws.buffer(7, n * c.n_ff);
+    float* up = ws.buffer(8, n * c.n_ff);
+
+    for (int64_t t = 0; t < n; ++t) {
+      token_embd_.lookup(tokens[t], x + t * d);
+    }
+    const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+    const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    for (int64_t il = 0; il < c.n_layer; ++il) {
+      const DecoderLayer& l = layers_[static_cast<size_t>(il)];
+      ops::rmsnorm(x, l.attn_norm.data(), xn, d, n, c.rms_norm_eps);
+      const ops::MatmulOutput qkv[] = {{&l.wq, q}, {&l.wk, k}, {&l.wv, v}};
+      ops::matmul_many(qkv, xn, n, n_threads, ws);
+      if (spec_.qkv_bias) {
+        ops::add_rows(q, l.bq.data(), c.q_dim(), n);
+        ops::add_rows(k, l.bk.data(), c.kv_dim(), n);
+        ops::add_rows(v, l.bv.data(), c.kv_dim(), n);
+      }
+      if (spec_.qk_norm) {  // RMSNorm over each head's vector, in place
+        ops::rmsnorm(q, l.q_norm.data(), q, c.head_dim, n * c.n_head, c.rms_norm_eps);
+        ops::rmsnorm(k, l.k_norm.data(), k, c.head_dim, n * c.n_head_kv, c.rms_norm_eps);
+      }
+      const auto rope = spec_.rope_neox ? ops::rope_neox : ops::rope_normal;
+      for (int64_t t = 0; t < n; ++t) {
+        rope(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+        rope(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+      }
+      std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k, sizeof(float) * n * c.kv_dim());
+      std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v, sizeof(float) * n * c.kv_dim());
+      ops::attention(q, cache.k(il), cache.v(il), attn, n, pos0, shape, scale, n_threads, attention_);
+      ops::matmul(l.wo, attn, proj, n, n_threads, ws);
+      ops::add_inplace(x, proj, n * d);
+
+      ops::rmsnorm(x, l.ffn_norm.data(), xn, d, n, c.rms_norm_eps);
+      const ops::MatmulOutput gate_up[] = {{&l.w_gate, gate}, {&l.w_up, up}};
+      ops::matmul_many(gate_up, xn, n, n_threads, ws);
+      ops::silu_mul(gate, up, gate, n * c.n_ff);
+      ops::matmul(l.w_down, gate, proj, n, n_threads, ws);
+      ops::add_inplace(x, proj, n * d);
+    }
+    const int64_t first = all_logits ? 0 : n - 1;
+    const int64_t rows = n - first;
+    ops::rmsnorm(x + first * d, output_norm_.data(), xn, d, rows, c.rms_norm_eps);
+    ops::matmul(output_, xn, logits, rows, n_threads, ws);
+  }
+
+ private:
+  ModelConfig config_;  // from metadata, completed by the tensors (n_vocab, tied output)
+  ops::Embedding token_embd_;  // [n_embd] x n_vocab rows
+  std::vector<float> output_norm_;
+  ops::Matrix output_;         // token_embd itself when tied
+  std::vector<DecoderLayer> layers_;
+  DecoderSpec spec_;
+  kernels::AttentionFn attention_;
+};
+
+}  // namespace
+
+std::unique_ptr<Graph> make_decoder_graph(const GgufFile& file, const DecoderSpec& spec,
+                                          const ops::WeightOptions& options, int n_threads) {
+  return std::make_unique<DecoderGraph>(file, spec, options, n_threads);
+}
+
+}  // namespace qtr
