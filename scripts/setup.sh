@@ -10,6 +10,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   python3 python3-venv python3-dev
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev libxsimd-dev pybind11-dev libsimdjson-dev
+  libpcre2-dev                            # regexes of the byte-level BPE pre-tokenizers
   clang-14 libclang-rt-14-dev            # libFuzzer for the fuzz targets
   g++-aarch64-linux-gnu qemu-user         # NEON kernels: cross-compiled and run under emulation
 )

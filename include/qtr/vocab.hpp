@@ -1,5 +1,5 @@
 // Vocab — the data a tokenizer is built from, read from GGUF metadata (tokenizer.ggml.*) or imported from a
-// SentencePiece .model file, and written back to GGUF by `qtr vocab`.
+// SentencePiece .model file or a Hugging Face tokenizer.json, and written back to GGUF by `qtr vocab`.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,8 @@ struct Vocab {
   static Vocab from_gguf(const GgufFile& file);
   // Imports a SentencePiece ModelProto (.model) file.
   static Vocab from_sentencepiece_model(const std::filesystem::path& path);
+  // Imports a Hugging Face tokenizer.json holding a byte-level BPE model (Llama 3, Qwen2/3, GPT-2 style).
+  static Vocab from_hf_tokenizer_json(const std::filesystem::path& path);
   // Writes tokenizer.ggml.* keys.
   void to_gguf(GgufWriter& writer) const;
 };

@@ -5,6 +5,7 @@
 
 #include "qtr/error.hpp"
 #include "qtr/utf8.hpp"
+#include "byte_bpe.hpp"
 #include "sentencepiece.hpp"
 
 namespace qtr {
@@ -14,6 +15,7 @@ std::unique_ptr<Tokenizer> Tokenizer::create(Vocab vocab) {
     throw Error(Errc::invalid_argument, "vocabulary tokens, scores and types differ in length");
   }
   if (vocab.model == "llama") return std::make_unique<SentencePieceTokenizer>(std::move(vocab));
+  if (vocab.model == "gpt2") return std::make_unique<ByteBpeTokenizer>(std::move(vocab));
   throw Error(Errc::unsupported, "unsupported tokenizer model '" + vocab.model + "'");
 }
 

@@ -1,4 +1,5 @@
-// qtr vocab — turn a SentencePiece .model file into a vocabulary-only GGUF (tokenizer.ggml.* metadata).
+// qtr vocab — turn a SentencePiece .model file or a Hugging Face tokenizer.json (byte-level BPE) into a
+// vocabulary-only GGUF (tokenizer.ggml.* metadata).
 #include <cstdio>
 
 #include "commands.hpp"
@@ -11,14 +12,16 @@ namespace {
 
 constexpr OptionSpec kOptions[] = {
     {"--spm", "PATH", "SentencePiece model (tokenizer.model)"},
+    {"--hf-tokenizer", "PATH", "Hugging Face tokenizer.json (byte-level BPE: Llama 3, Qwen2/3, GPT-2)"},
     {"--out", "PATH", "GGUF file to write"},
 };
 
 int run(const Args& args) {
   if (!args.positional().empty()) throw UsageError{"unexpected argument '" + args.positional()[0] + "'"};
-  const std::string spm = args.require("--spm");
+  if (args.has("--spm") == args.has("--hf-tokenizer")) throw UsageError{"give exactly one of --spm and --hf-tokenizer"};
   const std::string out = args.require("--out");
-  const Vocab vocab = Vocab::from_sentencepiece_model(spm);
+  const Vocab vocab = args.has("--spm") ? Vocab::from_sentencepiece_model(args.require("--spm"))
+                                        : Vocab::from_hf_tokenizer_json(args.require("--hf-tokenizer"));
   GgufWriter writer;
   writer.set("general.architecture", GgufValue{std::string("llama")});
   writer.set("general.name", GgufValue{std::string("vocab")});
@@ -31,6 +34,6 @@ int run(const Args& args) {
 }  // namespace
 
 const Command kVocabCommand{"vocab", "Convert a tokenizer into a vocabulary-only GGUF file.",
-                            "--spm tokenizer.model --out vocab.gguf", kOptions, &run};
+                            "(--spm tokenizer.model | --hf-tokenizer tokenizer.json) --out vocab.gguf", kOptions, &run};
 
 }  // namespace qtr::cli
