@@ -138,3 +138,27 @@ def parse_ids(text: str) -> list[int]:
 
 def ids_arg(ids: Sequence[int]) -> str:
     return ",".join(str(int(i)) for i in ids)
+
+
+# llama.cpp's tokenizer test vectors (../shared/tokenizer-tests/ggml-vocab-<name>.gguf.{inp,out}).
+VOCAB_TEST_SEPARATOR = b"\n__ggml_vocab_test__\n"
+N_VOCAB_TESTS = 46
+
+
+def vector_slug(text: bytes) -> str:
+    """A short ASCII name for a test text, for test ids."""
+    s = "".join(c if c.isascii() and c.isalnum() else "_" for c in text.decode("utf-8", "replace")[:16])
+    return s.strip("_") or "blank"
+
+
+def load_vocab_vectors(name: str) -> list[tuple[bytes, list[int]]]:
+    """(text, expected ids) pairs of one vector file; the element after the last separator is not a test."""
+    root = resolve_shared_dir() / "tokenizer-tests"
+    inp = (root / f"ggml-vocab-{name}.gguf.inp").read_bytes()
+    out = (root / f"ggml-vocab-{name}.gguf.out").read_text(encoding="utf-8")
+    texts = inp.split(VOCAB_TEST_SEPARATOR)
+    assert texts[-1] == b"", "the .inp file should end with a separator"
+    texts = texts[:-1]
+    expected = out.split("\n")[:len(texts)]
+    assert len(texts) == N_VOCAB_TESTS and len(expected) == N_VOCAB_TESTS, (len(texts), len(expected))
+    return [(t, parse_ids(e)) for t, e in zip(texts, expected)]

@@ -11,41 +11,25 @@ from pathlib import Path
 import pytest
 
 import gguf
-from conftest import QtrRunner, parse_ids, resolve_shared_dir, shared_path
+from conftest import N_VOCAB_TESTS as N_VECTORS, QtrRunner, load_vocab_vectors, parse_ids, shared_path, vector_slug
 
-SEPARATOR = b"\n__ggml_vocab_test__\n"
-N_VECTORS = 46
 # vector file (tokenizer-tests/ggml-vocab-<name>.gguf.*) -> tokenizer.json it goes with (tokenizers/<name>...)
 VOCABS = {"llama-bpe": "llama3", "qwen2": "qwen3"}
 
 
-def _slug(text: bytes) -> str:
-    s = "".join(c if c.isascii() and c.isalnum() else "_" for c in text.decode("utf-8", "replace")[:16])
-    return s.strip("_") or "blank"
 
-
-def load_vectors(name: str) -> list[tuple[bytes, list[int]]]:
-    root = resolve_shared_dir() / "tokenizer-tests"
-    inp = (root / f"ggml-vocab-{name}.gguf.inp").read_bytes()
-    out = (root / f"ggml-vocab-{name}.gguf.out").read_text(encoding="utf-8")
-    texts = inp.split(SEPARATOR)
-    assert texts[-1] == b"", "the .inp file should end with a separator"
-    texts = texts[:-1]  # the empty element after the last separator is not a test
-    expected = out.split("\n")[:len(texts)]
-    assert len(texts) == N_VECTORS and len(expected) == N_VECTORS, (len(texts), len(expected))
-    return [(t, parse_ids(e)) for t, e in zip(texts, expected)]
 
 
 def vector_params():
     params = []
     for name in VOCABS:
         try:
-            vectors = load_vectors(name)
+            vectors = load_vocab_vectors(name)
         except OSError as e:  # ../shared absent: one placeholder that skips at run time
             params.append(pytest.param(name, None, None, id=f"{name}-vectors-missing",
                                        marks=pytest.mark.skip(reason=f"../shared not found: {e}")))
             continue
-        params += [pytest.param(name, text, ids, id=f"{name}-{i:02d}-{_slug(text)}")
+        params += [pytest.param(name, text, ids, id=f"{name}-{i:02d}-{vector_slug(text)}")
                    for i, (text, ids) in enumerate(vectors)]
     return params
 
@@ -133,4 +117,4 @@ def test_shared_bpe_vectors_present(shared_dir):
         for ext in (".inp", ".out"):
             assert shared_dir.joinpath("tokenizer-tests", f"ggml-vocab-{name}.gguf{ext}").is_file()
         assert shared_dir.joinpath("tokenizers", f"{tokenizer}.tokenizer.json").is_file()
-        assert len(load_vectors(name)) == N_VECTORS
+        assert len(load_vocab_vectors(name)) == N_VECTORS

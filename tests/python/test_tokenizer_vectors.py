@@ -12,37 +12,20 @@ import numpy as np
 import pytest
 
 import gguf
-from conftest import parse_ids, resolve_shared_dir
-
-SEPARATOR = b"\n__ggml_vocab_test__\n"
-VECTORS = ("tokenizer-tests", "ggml-vocab-llama-spm.gguf")
-N_VECTORS = 46
+from conftest import N_VOCAB_TESTS as N_VECTORS, load_vocab_vectors, parse_ids, vector_slug
 
 
-def _slug(text: bytes) -> str:
-    s = "".join(c if c.isascii() and c.isalnum() else "_" for c in text.decode("utf-8", "replace")[:16])
-    return s.strip("_") or "blank"
 
 
-def load_vectors() -> list[tuple[bytes, list[int]]]:
-    root = resolve_shared_dir().joinpath(*VECTORS[:1])
-    inp = (root / (VECTORS[1] + ".inp")).read_bytes()
-    out = (root / (VECTORS[1] + ".out")).read_text(encoding="utf-8")
-    texts = inp.split(SEPARATOR)
-    assert texts[-1] == b"", "the .inp file should end with a separator"
-    texts = texts[:-1]  # the empty element after the last separator is not a test
-    expected = out.split("\n")[:len(texts)]
-    assert len(texts) == N_VECTORS and len(expected) == N_VECTORS, (len(texts), len(expected))
-    return [(t, parse_ids(e)) for t, e in zip(texts, expected)]
 
 
 def vector_params():
     try:
-        vectors = load_vectors()
+        vectors = load_vocab_vectors("llama-spm")
     except OSError as e:  # ../shared absent: one placeholder that skips at run time
         return [pytest.param(None, None, id="vectors-missing",
                              marks=pytest.mark.skip(reason=f"../shared not found: {e}"))]
-    return [pytest.param(text, ids, id=f"{i:02d}-{_slug(text)}") for i, (text, ids) in enumerate(vectors)]
+    return [pytest.param(text, ids, id=f"{i:02d}-{vector_slug(text)}") for i, (text, ids) in enumerate(vectors)]
 
 
 def qtr_tokenize_bytes(qtr, vocab: Path, text: bytes, tmp_path: Path, *extra: str) -> list[int]:
@@ -164,5 +147,5 @@ def test_vocab_leaves_no_temp_file(qtr, llama2_spm, tmp_path):
 def test_shared_vectors_present(shared_dir):
     """Fails loudly (rather than silently testing nothing) when ../shared exists but the vectors do not."""
     for ext in (".inp", ".out"):
-        assert shared_dir.joinpath(VECTORS[0], VECTORS[1] + ext).is_file()
-    assert len(load_vectors()) == N_VECTORS
+        assert shared_dir.joinpath("tokenizer-tests", "ggml-vocab-llama-spm.gguf" + ext).is_file()
+    assert len(load_vocab_vectors("llama-spm")) == N_VECTORS
