@@ -16,10 +16,12 @@ struct AttentionArgs {
   float* scratch;     // per calling thread: pos0 + n_tokens floats
   int64_t n_tokens, pos0, n_head, n_head_kv, head_dim;
   float scale;
+  int64_t window = 0;  // sliding-window attention: a query at position p sees keys p - window + 1 .. p (0: all)
 };
 
 // Rows r in [row_begin, row_end) of the (token, head) grid, r = t * n_head + h: query row t (at position pos0 + t)
-// of head h attends to keys 0 .. pos0 + t of kv head h / (n_head / n_head_kv).
+// of head h attends to keys 0 .. pos0 + t (the last `window` of them when window > 0) of kv head
+// h / (n_head / n_head_kv).
 using AttentionFn = void (*)(const AttentionArgs& args, int64_t row_begin, int64_t row_end);
 
 void attention_f32__scalar(const AttentionArgs& args, int64_t row_begin, int64_t row_end);

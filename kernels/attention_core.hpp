@@ -56,10 +56,12 @@ inline void attention_rows(const AttentionArgs& a, int64_t row_begin, int64_t ro
   float* scores = a.scratch;
   for (int64_t r = row_begin; r < row_end; ++r) {
     const int64_t t = r / a.n_head, h = r % a.n_head;
-    const int64_t n_keys = a.pos0 + t + 1;
+    const int64_t last = a.pos0 + t;  // the query's position
+    const int64_t first = a.window > 0 && last >= a.window ? last - a.window + 1 : 0;
+    const int64_t n_keys = last - first + 1;  // keys first .. last; scores[j] belongs to key first + j
     const float* qh = a.q + t * q_row + h * d;
-    const float* kbase = a.k + (h / group) * d;
-    const float* vbase = a.v + (h / group) * d;
+    const float* kbase = a.k + first * kv_row + (h / group) * d;
+    const float* vbase = a.v + first * kv_row + (h / group) * d;
     for (int64_t j = 0; j < n_keys; ++j) scores[j] = dot(qh, kbase + j * kv_row, d) * a.scale;
     float max_lanes[L];
     for (int64_t l = 0; l < L; ++l) max_lanes[l] = -INFINITY;

@@ -1,49 +1,51 @@
-// Sampling and the generation loop.
+// The generation loop: prompt -> sampled tokens -> text, with stop conditions.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <random>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "qtr/model.hpp"
+#include "qtr/sampling.hpp"
 
 namespace qtr {
 
-struct SamplingParams {
-  float temperature = 0.8f;  // 0 = greedy (argmax)
-  uint64_t seed = 0;         // same seed, model and inputs -> same tokens
-};
-
-class Sampler {
- public:
-  explicit Sampler(const SamplingParams& params);
-  TokenId sample(std::span<const float> logits);
-
- private:
-  SamplingParams params_;
-  std::mt19937_64 rng_;
-  std::vector<float> probs_;
-};
-
-// Index of the largest logit (the first one on ties).
-TokenId argmax(std::span<const float> logits);
-
 struct GenerateOptions {
-  int64_t n_predict = 128;  // tokens to generate at most
+  int64_t n_predict = 128;        // tokens to generate at most
   SamplingParams sampling;
-  bool stop_at_eos = true;
+  bool stop_at_eog = true;        // stop at an end-of-generation token (see end_of_generation_tokens)
+  std::vector<std::string> stop;  // stop strings: the text before the first one found is emitted, then it stops
+  bool penalize_prompt = true;    // the prompt's tokens enter the penalty window (as in llama.cpp)
 };
+
+enum class StopReason {
+  max_tokens,    // n_predict tokens were generated
+  eog,           // the model produced an end-of-generation token
+  stop_string,   // a stop string appeared in the text
+  context_full,  // the session's context has no room for another token
+  cancelled,     // on_text returned false
+};
+
+// "max tokens", "end of generation", "stop string", "context full", "cancelled".
+const char* stop_reason_name(StopReason reason);
 
 struct GenerateResult {
-  std::vector<TokenId> tokens;  // generated ids (the end-of-generation token not included)
-  bool stopped_at_eos = false;
+  std::vector<TokenId> tokens;  // the sampled ids (an end-of-generation token is not included)
+  StopReason stop_reason = StopReason::max_tokens;
+  std::string stop_string;      // the stop string found, for StopReason::stop_string
 };
 
-// Runs `prompt` (which must not be empty) through the session, then samples up to n_predict tokens. Each piece of
-// newly complete UTF-8 text is passed to on_text; returning false from it stops the generation.
+// The ids that end generation: the vocabulary's EOS, and control / user-defined tokens named like an end of turn
+// or of text in the common vocabularies ("<|im_end|>", "<|eot_id|>", "<|eom_id|>", "<end_of_turn>", "<|end|>",
+// "<|endoftext|>", "<|end_of_text|>", "</s>", ...). Sorted, without duplicates.
+std::vector<TokenId> end_of_generation_tokens(const Vocab& vocab);
+
+// Runs `prompt` (which must not be empty) through the session, then samples up to n_predict tokens. Text is passed
+// to on_text (may be null) in pieces of complete UTF-8, the stop string and what follows it left out; returning
+// false from on_text stops the generation. Invalid options throw qtr::Error(invalid_argument) before any work.
 GenerateResult generate(Session& session, std::span<const TokenId> prompt, const GenerateOptions& options,
                         const std::function<bool(std::string_view)>& on_text);
 

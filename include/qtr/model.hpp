@@ -45,12 +45,15 @@ class Model {
   const Graph& graph() const { return *graph_; }
   const char* isa() const;             // the kernels in use ("avx512vnni", ...)
   size_t weight_bytes() const;         // weights in their compute form
+  // The model's own chat template (GGUF tokenizer.chat_template, Jinja source); empty when the file has none.
+  const std::string& chat_template() const { return chat_template_; }
 
  private:
   Model() = default;
   std::shared_ptr<const GgufFile> file_;  // keeps the mapping alive for zero-copy weights
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Graph> graph_;
+  std::string chat_template_;
   int n_threads_ = 1;
   int isa_ = 0;  // kernels::Isa
 };
@@ -74,6 +77,8 @@ class Session {
   std::span<const float> eval(std::span<const TokenId> tokens, bool all_logits = false);
 
   void reset();  // forget the context
+  // Keeps the first n tokens of the context and forgets the rest (0 <= n <= n_past(), else invalid_argument).
+  void truncate(int64_t n);
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return n_ctx_; }
   const Model& model() const { return *model_; }

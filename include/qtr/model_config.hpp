@@ -19,6 +19,9 @@ struct ModelConfig {
   int64_t n_ctx_train = 0;   // context length the model was trained for
   int64_t n_rot = 0;         // dimensions rotated by RoPE (<= head_dim)
   float rope_freq_base = 10000.0f;
+  float rope_freq_scale = 1.0f;  // linear RoPE scaling (rope.scaling.type = linear): positions times 1/factor
+  bool rope_freq_factors = false;  // per-frequency divisors from rope_freqs.weight (Llama 3.1 "llama3" scaling)
+  int64_t sliding_window = 0;      // attention.sliding_window: each query sees its last N keys (0: all)
   float rms_norm_eps = 1e-5f;
   bool tied_output = false;  // output projection shares token_embd
 

@@ -1,19 +1,25 @@
-// The pre-norm decoder shared by the llama-like families (llama, qwen2, qwen3), as GGUF stores them:
+// The pre-norm decoder shared by the llama-like families (llama, qwen2, qwen3, phi3), as GGUF stores them:
 //
 //   x = token_embd[token]
 //   per layer:  q, k, v = Wq·n (+bq), Wk·n (+bk), Wv·n (+bv)            with n = rmsnorm(x) ⊙ attn_norm
+//                 (phi3: one fused attn_qkv weight, split by rows at load)
 //               q, k = rmsnorm_per_head(q) ⊙ q_norm, ... (qwen3)  ->  rope(q), rope(k)
 //               x += Wo · attention(q, k, v)
 //               x += Wdown · (silu(Wgate·n) ⊙ Wup·n)                    with n = rmsnorm(x) ⊙ ffn_norm
+//                 (phi3: ffn_up holds gate rows then up rows, split at load)
 //   logits = output · (rmsnorm(x) ⊙ output_norm)       (output = token_embd when the file has no output.weight)
 //
 // RoPE: llama's GGUF Q/K rows are permuted for GGML's "normal" mode (adjacent pairs); qwen stores HF's layout and
-// rotates halves ("neox"). What differs between families is DecoderSpec, set in each family's file.
+// rotates halves ("neox"). RoPE scaling as GGUF describes it: rope.scaling.type = linear (positions times
+// 1/rope.scaling.factor) and/or a rope_freqs.weight tensor of n_rot/2 divisors of the frequencies (Llama 3.1).
+// attention.sliding_window, when present, limits each query to its last N keys (Phi-3, Mistral).
+// What differs between families is DecoderSpec, set in each family's file.
 #include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "decoder.hpp"
+#include "gguf_config.hpp"
 #include "ops/attention.hpp"
 #include "ops/ops.hpp"
 #include "qtr/error.hpp"
@@ -32,6 +38,7 @@ struct DecoderTensorNames {
   static constexpr const char* token_embd = "token_embd.weight";
   static constexpr const char* output_norm = "output_norm.weight";
   static constexpr const char* output = "output.weight";
+  static constexpr const char* rope_freqs = "rope_freqs.weight";
 };
 
 struct DecoderLayer {
@@ -48,42 +55,57 @@ struct DecoderLayer {
   ops::Matrix w_down;            // [n_ff] -> [n_embd]
 };
 
-int64_t positive(const GgufFile& f, const std::string& key, int64_t limit, std::optional<int64_t> fallback = {}) {
-  const auto v = f.get_uint(key);
-  if (!v && !fallback) f.require_uint(key);  // throws "missing GGUF key"
-  const uint64_t value = v ? *v : static_cast<uint64_t>(*fallback);
-  if (value == 0 || value > static_cast<uint64_t>(limit)) {
-    throw Error(Errc::bad_format, f.source() + ": GGUF key '" + key + "' = " + std::to_string(value) +
-                                      " is out of range (1.." + std::to_string(limit) + ")");
+// Linear RoPE scaling: rope.scaling.type "linear" with rope.scaling.factor, or the older rope.scale_linear.
+// Other scaling types (yarn, longrope) are not implemented and are refused rather than run wrongly.
+float read_rope_freq_scale(const GgufFile& f, const std::string& a) {
+  const std::string type = f.get_string(a + "rope.scaling.type").value_or("none");
+  std::string factor_key;
+  if (type == "linear") {
+    factor_key = a + "rope.scaling.factor";
+    f.require_float(factor_key);  // throws "missing GGUF key"
+  } else if (type != "none") {
+    throw Error(Errc::unsupported, f.source() + ": GGUF key '" + a + "rope.scaling.type' = '" + type +
+                                       "' is not supported (none, linear)");
+  } else if (f.get_float(a + "rope.scale_linear")) {
+    factor_key = a + "rope.scale_linear";
   }
-  return static_cast<int64_t>(value);
+  if (factor_key.empty()) return 1.0f;
+  const double factor = f.require_float(factor_key);
+  if (!(factor >= 1e-3 && factor <= 1e6)) {
+    throw Error(Errc::bad_format, f.source() + ": GGUF key '" + factor_key + "' = " + std::to_string(factor) +
+                                      " is out of range");
+  }
+  return static_cast<float>(1.0 / factor);
 }
 
+// The common hyperparameters (gguf_config.cpp), plus RoPE scaling and the sliding window.
 ModelConfig read_config(const GgufFile& f) {
-  const std::string arch = f.require_string("general.architecture");
-  const std::string a = arch + ".";
-  ModelConfig c;
-  c.architecture = arch;
-  c.name = f.get_string("general.name").value_or("");
-  c.n_embd = positive(f, a + "embedding_length", 1 << 16);
-  c.n_layer = positive(f, a + "block_count", 1024);
-  c.n_head = positive(f, a + "attention.head_count", 1024);
-  c.n_head_kv = positive(f, a + "attention.head_count_kv", c.n_head, c.n_head);
-  c.n_ff = positive(f, a + "feed_forward_length", 1 << 18);
-  c.n_ctx_train = positive(f, a + "context_length", int64_t(1) << 24, 2048);
-  c.head_dim = positive(f, a + "attention.key_length", 1 << 12, c.n_embd / c.n_head);
-  c.n_rot = positive(f, a + "rope.dimension_count", c.head_dim, c.head_dim);
-  c.rope_freq_base = static_cast<float>(f.get_float(a + "rope.freq_base").value_or(10000.0));
-  c.rms_norm_eps = static_cast<float>(f.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
-  if (c.n_head % c.n_head_kv != 0) {
-    throw Error(Errc::bad_format, f.source() + ": head_count " + std::to_string(c.n_head) +
-                                      " is not a multiple of head_count_kv " + std::to_string(c.n_head_kv));
-  }
-  if (c.n_rot % 2 != 0) throw Error(Errc::bad_format, f.source() + ": rope.dimension_count must be even");
-  if (!(c.rope_freq_base > 0.0f) || !(c.rms_norm_eps > 0.0f)) {
-    throw Error(Errc::bad_format, f.source() + ": rope.freq_base and layer_norm_rms_epsilon must be positive");
+  ModelConfig c = read_decoder_config(f);
+  const std::string a = c.architecture + ".";
+  c.rope_freq_scale = read_rope_freq_scale(f, a);
+  if (f.get_uint(a + "attention.sliding_window")) {
+    c.sliding_window = gguf_positive(f, a + "attention.sliding_window", int64_t(1) << 24);
   }
   return c;
+}
+
+// A fused weight (several projections stacked by rows), checked to be {n_in, n_rows} before it is split.
+TensorView fused(TensorView view, int64_t n_in, int64_t n_rows) {
+  if (view.ne.size() != 2 || view.ne[0] != n_in || view.ne[1] != n_rows) {
+    throw Error(Errc::bad_format, "tensor '" + view.name + "' has shape " + view.shape_string() + ", expected [" +
+                                      std::to_string(n_in) + ", " + std::to_string(n_rows) + "]");
+  }
+  return view;
+}
+
+// Rows [first, first + n) of a 2-D weight, as a view of its own (zero-copy; rows are whole blocks of any type).
+TensorView rows_of(const TensorView& view, int64_t first, int64_t n) {
+  const size_t row_bytes = view.data.size() / static_cast<size_t>(view.ne[1]);
+  TensorView part = view;
+  part.name = view.name + " rows " + std::to_string(first) + ".." + std::to_string(first + n);
+  part.ne = {view.ne[0], n};
+  part.data = view.data.subspan(static_cast<size_t>(first) * row_bytes, static_cast<size_t>(n) * row_bytes);
+  return part;
 }
 
 class DecoderGraph final : public Graph {
@@ -103,6 +125,21 @@ class DecoderGraph final : public Graph {
       return ops::Matrix::from_view(view, n_in, n_out, options, n_threads);
     };
     output_norm_ = ops::load_vector(f.require_tensor(N::output_norm), c.n_embd);
+    if (auto freqs = f.optional_tensor(N::rope_freqs)) {
+      rope_freq_factors_ = ops::load_vector(*freqs, c.n_rot / 2);
+      for (float v : rope_freq_factors_) {
+        if (!(v > 0.0f) || !std::isfinite(v)) {
+          throw Error(Errc::bad_format, f.source() + ": tensor 'rope_freqs.weight' holds a factor that is not positive");
+        }
+      }
+      config_.rope_freq_factors = true;
+    }
+    for (const char* longrope : {"rope_factors_long.weight", "rope_factors_short.weight"}) {
+      if (f.optional_tensor(longrope)) {
+        throw Error(Errc::unsupported, f.source() + ": tensor '" + std::string(longrope) +
+                                           "': LongRoPE scaling is not supported");
+      }
+    }
     if (auto out = f.optional_tensor(N::output)) {
       output_ = matrix(*out, c.n_embd, config_.n_vocab);
     } else {
@@ -115,9 +152,16 @@ class DecoderGraph final : public Graph {
     for (int64_t i = 0; i < c.n_layer; ++i) {
       DecoderLayer& l = layers_[static_cast<size_t>(i)];
       l.attn_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_norm")), c.n_embd);
-      l.wq = matrix(f.require_tensor(N::layer(i, "attn_q")), c.n_embd, c.q_dim());
-      l.wk = matrix(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
-      l.wv = matrix(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
+      if (spec_.fused_qkv) {
+        const TensorView qkv = fused(f.require_tensor(N::layer(i, "attn_qkv")), c.n_embd, c.q_dim() + 2 * c.kv_dim());
+        l.wq = matrix(rows_of(qkv, 0, c.q_dim()), c.n_embd, c.q_dim());
+        l.wk = matrix(rows_of(qkv, c.q_dim(), c.kv_dim()), c.n_embd, c.kv_dim());
+        l.wv = matrix(rows_of(qkv, c.q_dim() + c.kv_dim(), c.kv_dim()), c.n_embd, c.kv_dim());
+      } else {
+        l.wq = matrix(f.require_tensor(N::layer(i, "attn_q")), c.n_embd, c.q_dim());
+        l.wk = matrix(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
+        l.wv = matrix(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
+      }
       l.wo = matrix(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
       if (spec_.qkv_bias) {
         l.bq = ops::load_vector(f.require_tensor(N::layer(i, "attn_q", "bias")), c.q_dim());
@@ -129,8 +173,14 @@ class DecoderGraph final : public Graph {
         l.k_norm = ops::load_vector(f.require_tensor(N::layer(i, "attn_k_norm")), c.head_dim);
       }
       l.ffn_norm = ops::load_vector(f.require_tensor(N::layer(i, "ffn_norm")), c.n_embd);
-      l.w_gate = matrix(f.require_tensor(N::layer(i, "ffn_gate")), c.n_embd, c.n_ff);
-      l.w_up = matrix(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, c.n_ff);
+      if (spec_.fused_gate_up) {
+        const TensorView gate_up = fused(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, 2 * c.n_ff);
+        l.w_gate = matrix(rows_of(gate_up, 0, c.n_ff), c.n_embd, c.n_ff);
+        l.w_up = matrix(rows_of(gate_up, c.n_ff, c.n_ff), c.n_embd, c.n_ff);
+      } else {
+        l.w_gate = matrix(f.require_tensor(N::layer(i, "ffn_gate")), c.n_embd, c.n_ff);
+        l.w_up = matrix(f.require_tensor(N::layer(i, "ffn_up")), c.n_embd, c.n_ff);
+      }
       l.w_down = matrix(f.require_tensor(N::layer(i, "ffn_down")), c.n_ff, c.n_embd);
     }
   }
@@ -164,7 +214,8 @@ class DecoderGraph final : public Graph {
     for (int64_t t = 0; t < n; ++t) {
       token_embd_.lookup(tokens[t], x + t * d);
     }
-    const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim};
+    const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.sliding_window};
+    const float* freq_factors = rope_freq_factors_.empty() ? nullptr : rope_freq_factors_.data();
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     for (int64_t il = 0; il < c.n_layer; ++il) {
       const DecoderLayer& l = layers_[static_cast<size_t>(il)];
@@ -182,8 +233,10 @@ class DecoderGraph final : public Graph {
       }
       const auto rope = spec_.rope_neox ? ops::rope_neox : ops::rope_normal;
       for (int64_t t = 0; t < n; ++t) {
-        rope(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
-        rope(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base);
+        rope(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base, c.rope_freq_scale,
+             freq_factors);
+        rope(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base, c.rope_freq_scale,
+             freq_factors);
       }
       std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k, sizeof(float) * n * c.kv_dim());
       std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v, sizeof(float) * n * c.kv_dim());
@@ -208,6 +261,7 @@ class DecoderGraph final : public Graph {
   ModelConfig config_;  // from metadata, completed by the tensors (n_vocab, tied output)
   ops::Embedding token_embd_;  // [n_embd] x n_vocab rows
   std::vector<float> output_norm_;
+  std::vector<float> rope_freq_factors_;  // [n_rot/2] from rope_freqs.weight; empty: none
   ops::Matrix output_;         // token_embd itself when tied
   std::vector<DecoderLayer> layers_;
   DecoderSpec spec_;

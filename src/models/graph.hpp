@@ -36,5 +36,6 @@ std::unique_ptr<Graph> make_graph(const GgufFile& file, const ops::WeightOptions
 std::unique_ptr<Graph> make_llama_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 std::unique_ptr<Graph> make_qwen2_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 std::unique_ptr<Graph> make_qwen3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
+std::unique_ptr<Graph> make_gemma3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 
 }  // namespace qtr

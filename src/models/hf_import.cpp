@@ -1,8 +1,18 @@
 // Hugging Face -> GGUF translation for the llama-like families (LlamaForCausalLM, MistralForCausalLM,
-// Qwen2ForCausalLM, Qwen3ForCausalLM): config keys and tensor names as data, in tables. For llama, Q and K rows are
-// permuted from HF's rotate-half layout to the interleaved-pair layout GGUF uses (as llama.cpp's converter does);
-// the Qwen families keep HF's layout (their graphs rotate halves).
+// Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM): config keys and tensor names as data, in tables. For llama,
+// Q and K rows are permuted from HF's rotate-half layout to the interleaved-pair layout GGUF uses (as llama.cpp's
+// converter does); the Qwen and Phi-3 families keep HF's layout (their graphs rotate halves).
+//
+// RoPE settings come from "rope_parameters" (transformers >= 5) or "rope_scaling" (older files), with "rope_theta"
+// and "partial_rotary_factor" also at the top level. Supported types: default; linear (GGUF rope.scaling.type =
+// linear + rope.scaling.factor); llama3 (Llama 3.1: written as the rope_freqs.weight tensor of per-frequency
+// divisors, as llama.cpp's converter does). Others (yarn, dynamic, longrope/su) are refused, naming the key.
+//
+// The vocabulary comes from tokenizer.model (SentencePiece) or, when there is none, from tokenizer.json
+// (byte-level BPE), and is written as tokenizer.ggml.* keys.
+#include <cmath>
 #include <cstring>
+#include <numbers>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,24 +68,140 @@ constexpr TensorName kQwen2LayerTensors[] = {
 constexpr TensorName kQwen3LayerTensors[] = {
     {"self_attn.q_norm.weight", "attn_q_norm.weight"}, {"self_attn.k_norm.weight", "attn_k_norm.weight"},
 };
+// Phi-3: fused projections. qkv_proj rows are q, k, v in turn; gate_up_proj rows are gate, then up (GGUF ffn_up).
+constexpr TensorName kPhi3LayerTensors[] = {
+    {"input_layernorm.weight", "attn_norm.weight"},      {"self_attn.qkv_proj.weight", "attn_qkv.weight"},
+    {"self_attn.o_proj.weight", "attn_output.weight"},   {"post_attention_layernorm.weight", "ffn_norm.weight"},
+    {"mlp.gate_up_proj.weight", "ffn_up.weight"},        {"mlp.down_proj.weight", "ffn_down.weight"},
+};
 
 struct Family {
   const char* model_type;      // config.json "model_type"
   const char* architecture;    // GGUF general.architecture
   bool permute_qk;             // llama's GGUF RoPE layout
+  std::span<const TensorName> layer_tensors;
   std::span<const TensorName> extra_layer_tensors;
+  bool sliding_window;         // config.json "sliding_window" (when not null) -> attention.sliding_window
 };
 constexpr Family kFamilies[] = {
-    {"llama", "llama", true, {}},
-    {"mistral", "llama", true, {}},
-    {"qwen2", "qwen2", false, kQwen2LayerTensors},
-    {"qwen3", "qwen3", false, kQwen3LayerTensors},
+    {"llama", "llama", true, kLlamaLayerTensors, {}, false},
+    {"mistral", "llama", true, kLlamaLayerTensors, {}, true},
+    {"qwen2", "qwen2", false, kLlamaLayerTensors, kQwen2LayerTensors, false},
+    {"qwen3", "qwen3", false, kLlamaLayerTensors, kQwen3LayerTensors, false},
+    {"phi3", "phi3", false, kPhi3LayerTensors, {}, true},
 };
 
 int64_t config_int(const Json& config, const std::string& file, const char* key) {
   const Json* v = config.find(key);
   if (!v) throw Error(Errc::bad_format, file + ": missing key \"" + key + "\"");
   return v->as_int(file + ": " + key);
+}
+
+// A positive number from an object of config.json, named "<file>: <where>.<key>" in errors.
+double positive_number(const Json& object, const std::string& file, const std::string& where, const char* key) {
+  const std::string name = where.empty() ? key : where + "." + key;
+  const Json* v = object.find(key);
+  if (!v) throw Error(Errc::bad_format, file + ": missing key \"" + name + "\"");
+  const double x = v->as_double(file + ": " + name);
+  if (!(x > 0.0) || !std::isfinite(x)) {
+    throw Error(Errc::bad_format, file + ": " + name + " = " + std::to_string(x) + " must be positive");
+  }
+  return x;
+}
+
+// Llama 3.1's frequency divisors, one per rotated pair (transformers' _compute_llama3_parameters, written as the
+// divisor of each frequency the way llama.cpp's rope_freqs.weight holds it): with wavelength 2*pi/inv_freq_i,
+//   wavelength < orig_ctx / high_freq_factor  -> 1 (kept);   wavelength > orig_ctx / low_freq_factor -> factor;
+//   otherwise, with s = (orig_ctx / wavelength - low) / (high - low), 1 / ((1 - s) / factor + s).
+std::vector<float> llama3_rope_divisors(double theta, int64_t n_rot, double factor, double low, double high,
+                                        double orig_ctx) {
+  std::vector<float> divisors(static_cast<size_t>(n_rot / 2));
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    const double inv_freq = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+    const double wavelength = 2.0 * std::numbers::pi / inv_freq;
+    double d = 1.0;
+    if (wavelength > orig_ctx / low) {
+      d = factor;
+    } else if (wavelength >= orig_ctx / high) {
+      const double s = (orig_ctx / wavelength - low) / (high - low);
+      d = 1.0 / ((1.0 - s) / factor + s);
+    }
+    divisors[static_cast<size_t>(i)] = static_cast<float>(d);
+  }
+  return divisors;
+}
+
+// The RoPE keys (and for llama3 the rope_freqs.weight tensor) from config.json; see the top of this file.
+void add_rope(GgufWriter& w, const Json& config, const std::string& file, const std::string& arch, int64_t head_dim) {
+  // The parameter object, as transformers picks it: a non-empty "rope_scaling" (older files), else
+  // "rope_parameters" (either may be null or absent).
+  const Json* params = nullptr;
+  std::string where;
+  for (const char* key : {"rope_scaling", "rope_parameters"}) {
+    const Json* p = config.find(key);
+    if (!p || p->is_null() || p->as_object(file + ": " + key).empty()) continue;
+    params = p;
+    where = key;
+    break;
+  }
+  auto lookup = [&](const char* key) -> std::pair<const Json*, std::string> {  // params first, then top level
+    if (params) {
+      if (const Json* v = params->find(key); v && !v->is_null()) return {v, where + "." + key};
+    }
+    const Json* v = config.find(key);
+    return {v && !v->is_null() ? v : nullptr, key};
+  };
+
+  double theta = 10000.0;  // the decoder's default when the file has no rope.freq_base
+  if (auto [value, key] = lookup("rope_theta"); value) {
+    theta = value->as_double(file + ": " + key);
+    if (!(theta > 0.0) || !std::isfinite(theta)) throw Error(Errc::bad_format, file + ": " + key + " must be positive");
+    w.set(arch + ".rope.freq_base", GgufValue{static_cast<float>(theta)});
+  }
+  int64_t n_rot = head_dim;
+  if (auto [factor, key] = lookup("partial_rotary_factor"); factor) {
+    const double f = factor->as_double(file + ": " + key);
+    if (f > 0.0 && f <= 1.0) n_rot = static_cast<int64_t>(static_cast<double>(head_dim) * f);  // int(), as transformers
+    if (!(f > 0.0 && f <= 1.0) || n_rot < 2 || n_rot % 2 != 0) {
+      throw Error(Errc::bad_format, file + ": " + key + " = " + std::to_string(f) + " must be in (0, 1] and give an " +
+                                        "even number of rotated dimensions of the head (" + std::to_string(head_dim) + ")");
+    }
+    w.set(arch + ".rope.dimension_count", GgufValue{static_cast<uint32_t>(n_rot)});
+  }
+  if (!params) return;
+
+  std::string type = "default", type_key = where + ".rope_type";
+  if (const Json* t = params->find("rope_type")) {
+    type = t->as_string(file + ": " + type_key);
+  } else if (const Json* old = params->find("type")) {
+    type_key = where + ".type";
+    type = old->as_string(file + ": " + type_key);
+  }
+  if (type == "default") return;
+  if (type == "linear") {
+    const double factor = positive_number(*params, file, where, "factor");
+    w.set(arch + ".rope.scaling.type", GgufValue{std::string("linear")});
+    w.set(arch + ".rope.scaling.factor", GgufValue{static_cast<float>(factor)});
+    return;
+  }
+  if (type == "llama3") {
+    const double factor = positive_number(*params, file, where, "factor");
+    const double low = positive_number(*params, file, where, "low_freq_factor");
+    const double high = positive_number(*params, file, where, "high_freq_factor");
+    const double orig_ctx = params->find("original_max_position_embeddings")
+                                ? positive_number(*params, file, where, "original_max_position_embeddings")
+                                : positive_number(config, file, "", "max_position_embeddings");
+    if (!(low < high)) {
+      throw Error(Errc::bad_format, file + ": " + where + ".low_freq_factor must be below high_freq_factor");
+    }
+    const std::vector<float> divisors = llama3_rope_divisors(theta, n_rot, factor, low, high, orig_ctx);
+    std::vector<uint8_t> bytes(divisors.size() * sizeof(float));
+    std::memcpy(bytes.data(), divisors.data(), bytes.size());
+    w.add_tensor("rope_freqs.weight", TensorType::F32, {static_cast<int64_t>(divisors.size())}, std::move(bytes));
+    return;
+  }
+  throw Error(Errc::unsupported, file + ": " + type_key + " '" + type +
+                                     "' is not supported (supported: default, linear, llama3)");
 }
 
 // HF stores each head's rows as [first halves of the rotated pairs; second halves]; GGUF's llama layout wants the
@@ -108,13 +234,11 @@ void add_tensor(GgufWriter& w, const std::string& name, const SafetensorsTensor&
   else w.add_tensor_view(name, v.type, v.ne, v.data);
 }
 
+// tokenizer.model (SentencePiece) when there is one, else tokenizer.json (byte-level BPE).
 Vocab checkpoint_vocab(const fs::path& dir) {
-  if (fs::exists(dir / "tokenizer.model")) {
-    Vocab v = Vocab::from_sentencepiece_model(dir / "tokenizer.model");
-    return v;
-  }
-  throw Error(Errc::unsupported, dir.string() + ": no tokenizer.model (SentencePiece); tokenizer.json alone is not "
-                                                "supported yet");
+  if (fs::exists(dir / "tokenizer.model")) return Vocab::from_sentencepiece_model(dir / "tokenizer.model");
+  if (fs::exists(dir / "tokenizer.json")) return Vocab::from_hf_tokenizer_json(dir / "tokenizer.json");
+  throw Error(Errc::io, dir.string() + ": no tokenizer.model (SentencePiece) or tokenizer.json (byte-level BPE)");
 }
 
 GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config, const std::string& config_path,
@@ -132,25 +256,25 @@ GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config
   if (const Json* eps = config.find("rms_norm_eps")) {
     w.set(arch + ".attention.layer_norm_rms_epsilon", GgufValue{static_cast<float>(eps->as_double(config_path + ": rms_norm_eps"))});
   }
-  // RoPE base: "rope_theta", or (newer transformers) "rope_parameters": {"rope_theta", "rope_type"}.
-  const Json* theta = config.find("rope_theta");
-  if (const Json* params = config.find("rope_parameters"); params && params->is_object()) {
-    if (const Json* type = params->find("rope_type"); type && type->as_string(config_path + ": rope_type") != "default") {
-      throw Error(Errc::unsupported, config_path + ": rope_type '" + type->as_string("") + "' is not supported yet");
-    }
-    if (!theta) theta = params->find("rope_theta");
+  const int64_t n_head = config_int(config, config_path, "num_attention_heads");
+  const int64_t n_head_kv = config.find("num_key_value_heads") ? config_int(config, config_path, "num_key_value_heads") : n_head;
+  const Json* head_dim_key = config.find("head_dim");
+  const bool explicit_head_dim = head_dim_key && !head_dim_key->is_null();
+  const int64_t head_dim = explicit_head_dim ? config_int(config, config_path, "head_dim")
+                                             : config_int(config, config_path, "hidden_size") / n_head;
+  if (head_dim < 2 || head_dim > 4096) {  // n_head > 0: checked with the integer keys above
+    throw Error(Errc::bad_format, config_path + ": " + (explicit_head_dim ? "head_dim" : "hidden_size / num_attention_heads") +
+                                      " = " + std::to_string(head_dim) + " is out of range (2..4096)");
   }
-  if (theta) {
-    w.set(arch + ".rope.freq_base", GgufValue{static_cast<float>(theta->as_double(config_path + ": rope_theta"))});
-  }
-  if (const Json* scaling = config.find("rope_scaling"); scaling && !scaling->is_null()) {
-    throw Error(Errc::unsupported, config_path + ": rope_scaling is not supported yet");
-  }
+  add_rope(w, config, config_path, arch, head_dim);
   if (const Json* sliding = config.find("use_sliding_window"); sliding && sliding->is_bool() && sliding->as_bool("")) {
     throw Error(Errc::unsupported, config_path + ": use_sliding_window is not supported yet");
   }
-  const int64_t n_head = config_int(config, config_path, "num_attention_heads");
-  const int64_t n_head_kv = config.find("num_key_value_heads") ? config_int(config, config_path, "num_key_value_heads") : n_head;
+  if (const Json* window = config.find("sliding_window"); family.sliding_window && window && !window->is_null()) {
+    const int64_t v = window->as_int(config_path + ": sliding_window");
+    if (v <= 0 || v > (int64_t{1} << 24)) throw Error(Errc::bad_format, config_path + ": sliding_window out of range");
+    w.set(arch + ".attention.sliding_window", GgufValue{static_cast<uint32_t>(v)});
+  }
 
   for (const TensorName& t : kLlamaGlobalTensors) {
     const SafetensorsTensor* src = ckpt.find(t.hf);
@@ -162,7 +286,7 @@ GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config
   }
   const int64_t n_layer = config_int(config, config_path, "num_hidden_layers");
   for (int64_t i = 0; i < n_layer; ++i) {
-    std::vector<TensorName> names(std::begin(kLlamaLayerTensors), std::end(kLlamaLayerTensors));
+    std::vector<TensorName> names(family.layer_tensors.begin(), family.layer_tensors.end());
     names.insert(names.end(), family.extra_layer_tensors.begin(), family.extra_layer_tensors.end());
     for (const TensorName& t : names) {
       const std::string hf = "model.layers." + std::to_string(i) + "." + t.hf;
@@ -191,6 +315,7 @@ GgufFile import_hf_checkpoint(const std::filesystem::path& dir) {
   const SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open(dir);
   const std::string config_path = (dir / "config.json").string();
   const Json& config = ckpt.config();
+  config.as_object(config_path);  // "<file>: expected an object, found ..."
   const Json* type = config.find("model_type");
   if (!type) throw Error(Errc::bad_format, config_path + ": missing key \"model_type\"");
   const std::string& model_type = type->as_string(config_path + ": model_type");

@@ -1,6 +1,7 @@
 #include <array>
 #include <string_view>
 
+#include "decoder.hpp"
 #include "graph.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
@@ -16,6 +17,8 @@ constexpr std::array kArchitectures = {
     ArchitectureEntry{"llama", &make_llama_graph},
     ArchitectureEntry{"qwen2", &make_qwen2_graph},
     ArchitectureEntry{"qwen3", &make_qwen3_graph},
+    ArchitectureEntry{"phi3", &make_phi3_graph},
+    ArchitectureEntry{"gemma3", &make_gemma3_graph},
 };
 }  // namespace
 

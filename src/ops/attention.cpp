@@ -14,7 +14,7 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   {
     std::vector<float> scratch(static_cast<size_t>(pos0 + n_tokens));
     const kernels::AttentionArgs args{q, k, v, out, scratch.data(), n_tokens, pos0, s.n_head, s.n_head_kv,
-                                      s.head_dim, scale};
+                                      s.head_dim, scale, s.window};
     // Later rows attend to more keys: interleave rows over threads in small chunks to balance the work.
     const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
     constexpr int64_t kChunk = 8;

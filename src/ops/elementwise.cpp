@@ -15,13 +15,22 @@ void rmsnorm(const float* x, const float* weight, float* y, int64_t n, int64_t n
   }
 }
 
-void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base) {
-  for (int64_t i = 0; i < n_rot; i += 2) {
-    const double theta = static_cast<double>(pos) * std::pow(static_cast<double>(freq_base),
-                                                              -static_cast<double>(i) / static_cast<double>(n_rot));
+namespace {
+// The angle pair i turns by at `pos` (see ops.hpp), in double so that long positions keep their precision.
+double rope_theta(int64_t i, int64_t n_rot, int64_t pos, float freq_base, float freq_scale, const float* freq_factors) {
+  const double inv_freq = std::pow(static_cast<double>(freq_base), -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+  const double factor = freq_factors ? static_cast<double>(freq_factors[i]) : 1.0;
+  return static_cast<double>(pos) * static_cast<double>(freq_scale) * inv_freq / factor;
+}
+}  // namespace
+
+void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+                 float freq_scale, const float* freq_factors) {
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    const double theta = rope_theta(i, n_rot, pos, freq_base, freq_scale, freq_factors);
     const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
     for (int64_t h = 0; h < n_heads; ++h) {
-      float* p = x + h * head_dim + i;
+      float* p = x + h * head_dim + 2 * i;
       const float x0 = p[0], x1 = p[1];
       p[0] = x0 * c - x1 * s;
       p[1] = x0 * s + x1 * c;
@@ -29,11 +38,11 @@ void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int
   }
 }
 
-void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base) {
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+               float freq_scale, const float* freq_factors) {
   const int64_t half = n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const double theta = static_cast<double>(pos) * std::pow(static_cast<double>(freq_base),
-                                                              -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
+    const double theta = rope_theta(i, n_rot, pos, freq_base, freq_scale, freq_factors);
     const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
     for (int64_t h = 0; h < n_heads; ++h) {
       float* p = x + h * head_dim;
@@ -52,6 +61,18 @@ void add_rows(float* x, const float* b, int64_t n, int64_t n_rows) {
 
 void silu_mul(const float* gate, const float* up, float* h, int64_t n) {
   for (int64_t i = 0; i < n; ++i) h[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void gelu_tanh_mul(const float* gate, const float* up, float* h, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    h[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
+  }
+}
+
+void scale_inplace(float* x, float s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= s;
 }
 
 void add_inplace(float* x, const float* y, int64_t n) {

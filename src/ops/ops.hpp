@@ -99,17 +99,28 @@ void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t 
 void rmsnorm(const float* x, const float* weight, float* y, int64_t n, int64_t n_rows, float eps);
 
 // Rotary position embedding, GGML "normal" mode (adjacent pairs (x[2i], x[2i+1]) rotated), over the first n_rot
-// dimensions of each of n_heads heads of head_dim, at position pos.
-void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base);
+// dimensions of each of n_heads heads of head_dim, at position pos: pair i turns by
+//   theta_i = pos * freq_scale * freq_base^(-2i/n_rot) / freq_factors[i]
+// freq_scale < 1 is linear position interpolation (GGUF rope.scaling.type = linear: 1/factor); freq_factors
+// ([n_rot/2], GGUF rope_freqs.weight; nullptr: all 1) stretch each frequency (Llama 3.1's "llama3" scaling).
+void rope_normal(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+                 float freq_scale = 1.0f, const float* freq_factors = nullptr);
 
 // The same over the two halves of each head (x[i], x[i + n_rot/2]): GGML's "neox" mode, HF's rotate_half.
-void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base);
+void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+               float freq_scale = 1.0f, const float* freq_factors = nullptr);
 
 // x[r][i] += b[i] for n_rows rows of n.
 void add_rows(float* x, const float* b, int64_t n, int64_t n_rows);
 
 // h[i] = silu(gate[i]) * up[i]
 void silu_mul(const float* gate, const float* up, float* h, int64_t n);
+
+// h[i] = gelu(gate[i]) * up[i], GELU in its tanh approximation (GeGLU: Gemma's feed-forward)
+void gelu_tanh_mul(const float* gate, const float* up, float* h, int64_t n);
+
+// x[i] *= s
+void scale_inplace(float* x, float s, int64_t n);
 
 // x[i] += y[i]
 void add_inplace(float* x, const float* y, int64_t n);

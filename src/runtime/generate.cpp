@@ -1,40 +1,48 @@
 #include "qtr/generate.hpp"
 
 #include <algorithm>
-#include <cmath>
+#include <array>
 
 #include "qtr/error.hpp"
+#include "qtr/tokenizer.hpp"
 
 namespace qtr {
 
-TokenId argmax(std::span<const float> logits) {
-  return static_cast<TokenId>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+namespace {
+
+// Texts of tokens that end a turn or a document in the common chat vocabularies.
+constexpr std::array<std::string_view, 12> kEndOfGenerationNames = {
+    "</s>",          "<|endoftext|>", "<|end_of_text|>", "<|im_end|>", "<|eot_id|>",  "<|eom_id|>",
+    "<end_of_turn>", "<|end|>",       "<|return|>",      "<EOT>",      "<|eot|>",     "<｜end▁of▁sentence｜>",
+};
+
+}  // namespace
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::max_tokens: return "max tokens";
+    case StopReason::eog: return "end of generation";
+    case StopReason::stop_string: return "stop string";
+    case StopReason::context_full: return "context full";
+    case StopReason::cancelled: return "cancelled";
+  }
+  return "unknown";
 }
 
-Sampler::Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {
-  if (!(params.temperature >= 0.0f) || !std::isfinite(params.temperature)) {
-    throw Error(Errc::invalid_argument, "temperature must be a finite number >= 0");
+std::vector<TokenId> end_of_generation_tokens(const Vocab& vocab) {
+  std::vector<TokenId> ids;
+  if (vocab.eos != kNoToken) ids.push_back(vocab.eos);
+  for (size_t i = 0; i < vocab.size() && i < vocab.types.size(); ++i) {
+    const TokenType type = vocab.types[i];
+    if (type != TokenType::control && type != TokenType::user_defined) continue;
+    if (std::find(kEndOfGenerationNames.begin(), kEndOfGenerationNames.end(), vocab.tokens[i]) !=
+        kEndOfGenerationNames.end()) {
+      ids.push_back(static_cast<TokenId>(i));
+    }
   }
-}
-
-TokenId Sampler::sample(std::span<const float> logits) {
-  if (logits.empty()) throw Error(Errc::invalid_argument, "cannot sample from empty logits");
-  if (params_.temperature == 0.0f) return argmax(logits);
-  const float max_logit = *std::max_element(logits.begin(), logits.end());
-  probs_.resize(logits.size());
-  double sum = 0.0;
-  for (size_t i = 0; i < logits.size(); ++i) {
-    probs_[i] = std::exp((logits[i] - max_logit) / params_.temperature);
-    sum += probs_[i];
-  }
-  // Inverse-CDF sampling with a 53-bit uniform draw: the same seed gives the same token on every platform.
-  const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * sum;
-  double acc = 0.0;
-  for (size_t i = 0; i < probs_.size(); ++i) {
-    acc += probs_[i];
-    if (u < acc) return static_cast<TokenId>(i);
-  }
-  return argmax(logits);  // rounding left u at the very top
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
 }
 
 GenerateResult generate(Session& session, std::span<const TokenId> prompt, const GenerateOptions& options,
@@ -42,27 +50,55 @@ GenerateResult generate(Session& session, std::span<const TokenId> prompt, const
   if (prompt.empty()) throw Error(Errc::invalid_argument, "generate needs a non-empty prompt (at least BOS)");
   if (options.n_predict < 0) throw Error(Errc::invalid_argument, "n_predict must be >= 0");
   const Tokenizer& tokenizer = session.model().tokenizer();
-  Sampler sampler(options.sampling);
+  Sampler sampler(options.sampling, tokenizer.n_vocab());
+  StopMatcher stops(options.stop);
+  const std::vector<TokenId> eog =
+      options.stop_at_eog ? end_of_generation_tokens(tokenizer.vocab()) : std::vector<TokenId>{};
   StreamingDecoder decoder(tokenizer);
   decoder.prime(prompt);
+  if (options.penalize_prompt) sampler.accept(prompt);
 
   GenerateResult result;
+  // Passes text through the stop matcher to on_text; false when generation must end.
+  auto emit = [&](const std::string& text) {
+    const StopMatcher::Result r = stops.push(text);
+    if (!r.text.empty() && on_text && !on_text(r.text)) {
+      result.stop_reason = StopReason::cancelled;
+      return false;
+    }
+    if (r.stopped) {
+      result.stop_reason = StopReason::stop_string;
+      result.stop_string = std::string(stops.matched());
+      return false;
+    }
+    return true;
+  };
+
   std::span<const float> logits = session.eval(prompt);
   for (int64_t i = 0; i < options.n_predict; ++i) {
     const TokenId next = sampler.sample(logits);
-    if (options.stop_at_eos && tokenizer.is_eog(next)) {
-      result.stopped_at_eos = true;
+    if (std::binary_search(eog.begin(), eog.end(), next)) {
+      result.stop_reason = StopReason::eog;
       break;
     }
+    sampler.accept(next);
     result.tokens.push_back(next);
-    const std::string text = decoder.push(next);
-    if (!text.empty() && on_text && !on_text(text)) return result;
+    if (!emit(decoder.push(next))) return result;
     if (i + 1 == options.n_predict) break;  // no need to run the last token
-    if (session.n_past() >= session.n_ctx()) break;
+    if (session.n_past() >= session.n_ctx()) {
+      result.stop_reason = StopReason::context_full;
+      break;
+    }
     logits = session.eval(std::span<const TokenId>(&next, 1));
   }
-  const std::string rest = decoder.flush();
-  if (!rest.empty() && on_text) on_text(rest);
+  // Generation is over: the rest of the text still goes through the matcher (it may complete a stop string), but
+  // a callback that declines it does not change why generation stopped.
+  const StopReason reason = result.stop_reason;
+  if (emit(decoder.flush())) {
+    const std::string rest = stops.flush();
+    if (!rest.empty() && on_text) on_text(rest);
+  }
+  if (result.stop_reason == StopReason::cancelled) result.stop_reason = reason;
   return result;
 }
 

@@ -34,6 +34,7 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
   weights.release_mapped_source = mapped;
   model->graph_ = make_graph(*model->file_, weights, model->n_threads_);
   model->tokenizer_ = Tokenizer::create(Vocab::from_gguf(*model->file_));
+  model->chat_template_ = model->file_->get_string("tokenizer.chat_template").value_or("");
   const auto n_vocab = static_cast<size_t>(model->graph_->config().n_vocab);
   if (model->tokenizer_->n_vocab() != n_vocab) {
     throw Error(Errc::bad_format, path.string() + ": the tokenizer has " +
@@ -86,5 +87,13 @@ std::span<const float> Session::eval(std::span<const TokenId> tokens, bool all_l
 }
 
 void Session::reset() { n_past_ = 0; }
+
+void Session::truncate(int64_t n) {
+  if (n < 0 || n > n_past_) {
+    throw Error(Errc::invalid_argument, "cannot truncate a context of " + std::to_string(n_past_) + " tokens to " +
+                                            std::to_string(n));
+  }
+  n_past_ = n;  // the cache rows beyond n are overwritten by the next eval
+}
 
 }  // namespace qtr

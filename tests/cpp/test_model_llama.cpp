@@ -67,7 +67,8 @@ TEST(LlamaGraph, SeededSamplingIsReproducible) {
     Session s(model);
     GenerateOptions o;
     o.n_predict = 40;
-    o.sampling = {0.9f, seed};
+    o.sampling.temperature = 0.9f;
+    o.sampling.seed = seed;
     return generate(s, std::vector<TokenId>{1}, o, nullptr).tokens;
   };
   EXPECT_EQ(run(42), run(42));

@@ -1,5 +1,6 @@
-"""Hugging Face checkpoints (llama, qwen2, qwen3: config.json + model.safetensors + tokenizer.model), loaded directly
-and through `qtr quantize`, against the logits transformers computed for them (tests/fixtures/make_hf_fixtures.py)."""
+"""Hugging Face checkpoints (llama, llama with Llama-3 RoPE scaling, qwen2, qwen3, phi3: config.json +
+model.safetensors + tokenizer.model or tokenizer.json), loaded directly and through `qtr quantize`, against the logits
+transformers computed for them (tests/fixtures/make_hf_fixtures.py). Malformed inputs: test_hf_bad_input.py."""
 from __future__ import annotations
 
 import json
@@ -14,7 +15,9 @@ import pytest
 from conftest import REPO_ROOT, ids_arg, parse_ids
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
-VARIANTS = ["hf-llama-tiny", "hf-llama-tiny-bf16-tied", "hf-qwen2-tiny", "hf-qwen3-tiny"]
+VARIANTS = ["hf-llama-tiny", "hf-llama-tiny-bf16-tied", "hf-qwen2-tiny", "hf-qwen3-tiny", "hf-llama3-rope-tiny",
+            "hf-phi3-tiny"]
+LLAMA3 = FIXTURES / "hf-llama3-rope-tiny"  # rope_type llama3; tokenizer.json (byte-level BPE) only
 
 
 def reference(name):
@@ -71,6 +74,82 @@ def test_checkpoint_generates_text(qtr):
     assert "8 generated" in r.err or "stopped at end of sequence" in r.err
 
 
+def test_llama3_rope_freqs_follow_the_transformers_formula(qtr, tmp_path):
+    """rope_freqs.weight holds, per rotated pair, inv_freq / transformers' scaled inv_freq (computed here in NumPy
+    from config.json, as _compute_llama3_parameters does)."""
+    gguf = pytest.importorskip("gguf")
+    config = json.loads((LLAMA3 / "config.json").read_text())
+    p = config["rope_parameters"]
+    head_dim = config["hidden_size"] // config["num_attention_heads"]
+    inv_freq = 1.0 / p["rope_theta"] ** (np.arange(0, head_dim, 2) / head_dim)
+    wavelen = 2 * np.pi / inv_freq
+    orig = p["original_max_position_embeddings"]
+    scaled = np.where(wavelen > orig / p["low_freq_factor"], inv_freq / p["factor"], inv_freq)
+    smooth = (orig / wavelen - p["low_freq_factor"]) / (p["high_freq_factor"] - p["low_freq_factor"])
+    medium = (wavelen >= orig / p["high_freq_factor"]) & (wavelen <= orig / p["low_freq_factor"])
+    scaled = np.where(medium, (1 - smooth) * scaled / p["factor"] + smooth * scaled, scaled)
+    want = inv_freq / scaled
+    assert want.min() == 1.0 and want.max() == p["factor"] and ((want > 1) & (want < p["factor"])).any()  # all bands
+
+    out = tmp_path / "f32.gguf"
+    qtr.ok("quantize", "--model", str(LLAMA3), "--out", str(out), "--type", "f32")
+    tensors = {t.name: t for t in gguf.GGUFReader(str(out)).tensors}
+    got = np.asarray(tensors["rope_freqs.weight"].data, dtype=np.float64)
+    assert got.shape == (head_dim // 2,)
+    assert np.allclose(got, want, rtol=1e-6)
+
+
+def test_linear_rope_scaling_matches_transformers(qtr, tmp_path):
+    """The llama3 fixture's weights with rope_parameters {rope_type: linear, factor: 4}: transformers' logits for the
+    last positions are in reference.json ("linear"). Directly and as GGUF (rope.scaling.type = linear)."""
+    ref = json.loads((LLAMA3 / "reference.json").read_text())
+    ids, linear = ref["ids"], ref["linear"]
+    want = np.array(linear["logits"], dtype=np.float64)
+    d = tmp_path / "linear"
+    shutil.copytree(LLAMA3, d)
+    config = json.loads((d / "config.json").read_text())
+    config["rope_parameters"] = linear["rope_parameters"]
+    (d / "config.json").write_text(json.dumps(config))
+    gguf_path = tmp_path / "linear.gguf"
+    qtr.ok("quantize", "--model", str(d), "--out", str(gguf_path), "--type", "f32")
+    info = qtr.ok("inspect", str(gguf_path)).out
+    assert "llama.rope.scaling.type" in info and "linear" in info and "rope_freqs.weight" not in info
+    for model in (d, gguf_path):
+        got = qtr_logits(qtr, model, ids, tmp_path / "linear.f32")[linear["first_row"]:]
+        assert np.abs(got - want).max() <= 1e-3, model
+        assert (got.argmax(-1) == want.argmax(-1)).all()
+    # and the scaling matters: without it the logits are far off
+    unscaled = qtr_logits(qtr, LLAMA3, ids, tmp_path / "llama3.f32")[linear["first_row"]:]
+    assert np.abs(unscaled - want).max() > 0.1
+
+
+@pytest.mark.parametrize("no_bos", [False, True])
+def test_tokenizer_json_checkpoint_matches_tokenizers(qtr, tmp_path, no_bos):
+    """A checkpoint with tokenizer.json and no tokenizer.model: `qtr tokenize` through the directory, and through a
+    GGUF written from it, gives the ids the `tokenizers` package gave (reference.json "tokenize"). Special tokens
+    written in the text are matched, as `tokenizers` matches added tokens."""
+    assert not (LLAMA3 / "tokenizer.model").exists()
+    cases = json.loads((LLAMA3 / "reference.json").read_text())["tokenize"]
+    gguf_path = tmp_path / "f32.gguf"
+    qtr.ok("quantize", "--model", str(LLAMA3), "--out", str(gguf_path), "--type", "f32")
+    flags = ["--parse-special"] + (["--no-bos"] if no_bos else [])
+    for case in cases:
+        want = case["ids_no_special" if no_bos else "ids"]
+        for model in (LLAMA3, gguf_path):
+            got = parse_ids(qtr.ok("tokenize", "--model", str(model), "--text", case["text"], *flags).out)
+            assert got == want, (model, case["text"])
+
+
+def test_phi3_gguf_has_fused_tensors_and_partial_rotary(qtr, tmp_path):
+    gguf_path = tmp_path / "phi3.gguf"
+    qtr.ok("quantize", "--model", str(FIXTURES / "hf-phi3-tiny"), "--out", str(gguf_path), "--type", "f32")
+    info = qtr.ok("inspect", str(gguf_path)).out
+    for name in ("blk.0.attn_qkv.weight", "blk.1.ffn_up.weight", "phi3.rope.dimension_count",
+                 "phi3.attention.sliding_window"):
+        assert name in info, name
+    assert "attn_q.weight" not in info and "ffn_gate" not in info
+
+
 def broken_copy(tmp_path, edit_config=None, drop_tensor=None):
     d = tmp_path / "broken"
     shutil.copytree(FIXTURES / "hf-llama-tiny", d)
@@ -90,7 +169,8 @@ def broken_copy(tmp_path, edit_config=None, drop_tensor=None):
 @pytest.mark.parametrize("case, edit, drop, message", [
     ("unknown-architecture", lambda c: c.update(model_type="gpt_neox"), None, "unsupported model_type 'gpt_neox'"),
     ("missing-key", lambda c: c.pop("hidden_size"), None, 'missing key "hidden_size"'),
-    ("rope-scaling", lambda c: c.update(rope_scaling={"type": "linear", "factor": 2.0}), None, "rope_scaling"),
+    ("rope-scaling", lambda c: c.update(rope_scaling={"type": "dynamic", "factor": 2.0}), None,
+     "rope_scaling.type 'dynamic' is not supported"),
     ("rope-type", lambda c: c.update(rope_parameters={"rope_type": "yarn", "rope_theta": 1e4}), None, "rope_type 'yarn'"),
     ("missing-tensor", None, "model.layers.1.mlp.up_proj.weight", "missing tensor 'model.layers.1.mlp.up_proj.weight'"),
     ("misshaped-tensor", None, None, None),

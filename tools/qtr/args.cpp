@@ -43,7 +43,12 @@ Args::Args(std::string_view command, std::span<const OptionSpec> specs, const st
       if (i + 1 >= argv.size()) throw UsageError{"option " + name + " needs a value " + std::string(spec->value_name)};
       value = argv[++i];
     }
-    if (!values_.emplace(name, value).second) throw UsageError{"option " + name + " given twice"};
+    if (spec->repeatable) {
+      repeated_[name].push_back(value);
+      values_[name] = value;
+    } else if (!values_.emplace(name, value).second) {
+      throw UsageError{"option " + name + " given twice"};
+    }
   }
 }
 
@@ -51,6 +56,11 @@ std::optional<std::string> Args::string(std::string_view name) const {
   auto it = values_.find(std::string(name));
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Args::strings(std::string_view name) const {
+  auto it = repeated_.find(std::string(name));
+  return it == repeated_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::require(std::string_view name) const {

@@ -17,6 +17,7 @@ struct OptionSpec {
   std::string_view name;        // "--n-predict"
   std::string_view value_name;  // "N"; empty for a flag
   std::string_view help;
+  bool repeatable = false;      // may be given several times (read with Args::strings)
 };
 
 class Args {
@@ -27,6 +28,8 @@ class Args {
   bool flag(std::string_view name) const { return flags_.count(std::string(name)) != 0; }
   bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
   std::optional<std::string> string(std::string_view name) const;
+  // Every value of a repeatable option, in command-line order.
+  std::vector<std::string> strings(std::string_view name) const;
   std::string require(std::string_view name) const;
   int64_t integer(std::string_view name, int64_t fallback, int64_t min, int64_t max) const;
   double number(std::string_view name, double fallback, double min, double max) const;
@@ -35,6 +38,7 @@ class Args {
  private:
   std::string command_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> repeated_;
   std::set<std::string> flags_;
   std::vector<std::string> positional_;
 };

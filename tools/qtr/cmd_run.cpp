@@ -1,26 +1,37 @@
 // qtr run — generate text from a prompt. stdout carries only the generated text.
 #include <chrono>
 #include <cstdio>
-#include <random>
+#include <string>
 
 #include "commands.hpp"
 #include "qtr/error.hpp"
 #include "qtr/generate.hpp"
 #include "qtr/model.hpp"
+#include "sampling_args.hpp"
 
 namespace qtr::cli {
 
 namespace {
 
-constexpr OptionSpec kOptions[] = {
+constexpr OptionSpec kRunOptions[] = {
     {"--model", "PATH", "GGUF model file"},
     {"--prompt", "TEXT", "text to continue (default: empty, generation starts from BOS)"},
     {"--n-predict", "N", "tokens to generate at most (default 128)"},
-    {"--temp", "T", "sampling temperature; 0 = greedy (default 0.8)"},
-    {"--seed", "S", "random seed (default: random, printed on stderr)"},
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
 };
+constexpr auto kOptions = with_sampling_options(kRunOptions);
+
+std::string describe_stop(const GenerateResult& result) {
+  switch (result.stop_reason) {
+    case StopReason::max_tokens: return "stopped at --n-predict";
+    case StopReason::eog: return "stopped at end of sequence";
+    case StopReason::stop_string: return "stopped at stop string '" + result.stop_string + "'";
+    case StopReason::context_full: return "stopped: context full (see --ctx)";
+    case StopReason::cancelled: return "cancelled";
+  }
+  return "";
+}
 
 int run(const Args& args) {
   if (!args.positional().empty()) throw UsageError{"unexpected argument '" + args.positional()[0] + "'"};
@@ -30,9 +41,10 @@ int run(const Args& args) {
   load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
   GenerateOptions gen;
   gen.n_predict = args.integer("--n-predict", 128, 0, int64_t(1) << 30);
-  gen.sampling.temperature = static_cast<float>(args.number("--temp", 0.8, 0.0, 1e6));
-  const bool random_seed = !args.has("--seed");
-  gen.sampling.seed = random_seed ? std::random_device{}() : static_cast<uint64_t>(args.integer("--seed", 0, 0, INT64_MAX));
+  SamplingArgs sampling = parse_sampling_args(args);
+  gen.sampling = std::move(sampling.params);
+  gen.stop = std::move(sampling.stop);
+  const bool random_seed = sampling.random_seed;
   SessionOptions session_options;
   session_options.n_ctx = args.integer("--ctx", 0, 1, int64_t(1) << 24);
 
@@ -42,6 +54,7 @@ int run(const Args& args) {
   const std::string prompt = args.string("--prompt").value_or("");
   const std::vector<TokenId> ids = model->tokenizer().encode(prompt, EncodeOptions{true, false});
   if (ids.empty()) throw Error(Errc::invalid_argument, "the prompt is empty and the vocabulary adds no BOS token");
+  validate(gen.sampling, model->tokenizer().n_vocab());  // --logit-bias ids, before anything is printed
   const auto t1 = std::chrono::steady_clock::now();
   if (random_seed && gen.sampling.temperature > 0.0f) {  // after loading: a failed load stays a one-line error
     std::fprintf(stderr, "qtr run: seed %llu\n", static_cast<unsigned long long>(gen.sampling.seed));
@@ -55,13 +68,10 @@ int run(const Args& args) {
   const auto t2 = std::chrono::steady_clock::now();
   const double load_s = std::chrono::duration<double>(t1 - t0).count();
   const double gen_s = std::chrono::duration<double>(t2 - t1).count();
-  std::fprintf(stderr, "\nqtr run: %zu prompt tokens, %zu generated in %.3f s (%.1f tokens/s), load %.3f s%s\n",
+  std::fprintf(stderr, "\nqtr run: %zu prompt tokens, %zu generated in %.3f s (%.1f tokens/s), load %.3f s, %s\n",
                ids.size(), result.tokens.size(), gen_s,
                gen_s > 0 ? static_cast<double>(result.tokens.size()) / gen_s : 0.0, load_s,
-               result.stopped_at_eos                                   ? ", stopped at end of sequence"
-               : session.n_past() >= session.n_ctx() &&
-                       static_cast<int64_t>(result.tokens.size()) < gen.n_predict ? ", stopped: context full (see --ctx)"
-                                                                                  : "");
+               describe_stop(result).c_str());
   return 0;
 }
 

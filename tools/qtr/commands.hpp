@@ -7,6 +7,7 @@ namespace qtr::cli {
 
 extern const Command kInspectCommand;
 extern const Command kRunCommand;
+extern const Command kChatCommand;
 extern const Command kTokenizeCommand;
 extern const Command kLogitsCommand;
 extern const Command kVocabCommand;
@@ -14,5 +15,6 @@ extern const Command kQuantizeCommand;
 extern const Command kSynthCommand;
 extern const Command kBenchCommand;
 extern const Command kPerplexityCommand;
+extern const Command kTemplateCommand;
 
 }  // namespace qtr::cli

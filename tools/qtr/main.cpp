@@ -14,10 +14,12 @@ namespace {
 
 using qtr::cli::Command;
 
-constexpr std::array<const Command*, 9> kCommands = {
-    &qtr::cli::kRunCommand,      &qtr::cli::kBenchCommand,      &qtr::cli::kPerplexityCommand,
-    &qtr::cli::kInspectCommand,  &qtr::cli::kTokenizeCommand,   &qtr::cli::kLogitsCommand,
-    &qtr::cli::kQuantizeCommand, &qtr::cli::kSynthCommand,      &qtr::cli::kVocabCommand,
+constexpr std::array kCommands = {
+    &qtr::cli::kRunCommand,      &qtr::cli::kChatCommand,     &qtr::cli::kBenchCommand,
+    &qtr::cli::kPerplexityCommand, &qtr::cli::kInspectCommand, &qtr::cli::kTokenizeCommand,
+    &qtr::cli::kLogitsCommand,   &qtr::cli::kQuantizeCommand, &qtr::cli::kSynthCommand,
+    &qtr::cli::kVocabCommand,
+    &qtr::cli::kTemplateCommand,
 };
 
 void print_overview(std::FILE* out) {

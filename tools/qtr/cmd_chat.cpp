@@ -1,0 +1,88 @@
+// qtr chat — an interactive conversation with a model through its chat template. Each line on stdin is a user
+// message; the answer is streamed to stdout, followed by a newline. "/reset" starts over, "/exit" (or end of
+// input) quits. When stdin is a terminal, a "> " prompt is shown on stderr.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "commands.hpp"
+#include "default_model.hpp"
+#include "qtr/chat.hpp"
+#include "qtr/error.hpp"
+#include "sampling_args.hpp"
+
+namespace qtr::cli {
+
+namespace {
+
+constexpr OptionSpec kChatOptions[] = {
+    {"--model", "PATH", "GGUF model file or Hugging Face directory (default: SmolLM2-135M-Instruct)"},
+    {"--system", "TEXT", "system message"},
+    {"--chat-template", "FILE", "Jinja chat template to use instead of the model's own"},
+    {"--n-predict", "N", "tokens to generate at most per answer (default 512)"},
+    {"--threads", "N", "threads (default: all hardware threads)"},
+    {"--ctx", "N", "context length (default: the model's, at most 4096)"},
+};
+constexpr auto kOptions = with_sampling_options(kChatOptions);
+
+std::optional<std::string> read_template_file(const Args& args) {
+  const auto path = args.string("--chat-template");
+  if (!path) return std::nullopt;
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) throw Error(Errc::io, *path + ": cannot open the chat template");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int chat(const Args& args) {
+  if (!args.positional().empty()) throw UsageError{"unexpected argument '" + args.positional()[0] + "'"};
+  const std::string path = model_path_or_default(args);
+  LoadOptions load;
+  load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
+  GenerateOptions gen;
+  gen.n_predict = args.integer("--n-predict", 512, 1, int64_t(1) << 30);
+  SamplingArgs sampling = parse_sampling_args(args);
+  gen.sampling = std::move(sampling.params);
+  gen.stop = std::move(sampling.stop);
+  SessionOptions session_options;
+  session_options.n_ctx = args.integer("--ctx", 0, 1, int64_t(1) << 24);
+  const std::optional<std::string> template_source = read_template_file(args);
+
+  const auto model = Model::load(path, load);
+  validate(gen.sampling, model->tokenizer().n_vocab());
+  ChatSession session(model, session_options, template_source, args.string("--chat-template").value_or(""));
+  session.set_system(args.string("--system").value_or(""));
+
+  const bool interactive = isatty(STDIN_FILENO) != 0;
+  std::string line;
+  for (;;) {
+    if (interactive) std::fputs("> ", stderr);
+    if (!std::getline(std::cin, line)) break;
+    if (line == "/exit" || line == "/quit") break;
+    if (line == "/reset") {
+      session.reset();
+      continue;
+    }
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    session.reply(line, gen, [](std::string_view text) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    });
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+const Command kChatCommand{"chat", "Chat with a model through its chat template (one message per line).",
+                           "[--model PATH] [--system TEXT] [options]", kOptions, &chat};
+
+}  // namespace qtr::cli
