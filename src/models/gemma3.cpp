@@ -3,7 +3,8 @@
 //   x = token_embd[token] * sqrt(n_embd)
 //   per layer:  n = rmsnorm(x) ⊙ attn_norm
 //               q, k, v = Wq·n, Wk·n, Wv·n;  q, k = rmsnorm_per_head(q) ⊙ q_norm, rmsnorm_per_head(k) ⊙ k_norm
-//               q, k = rope_neox(q, k)             local layers: base 10000; global layers: rope.freq_base
+//               q, k = rope_neox(q, k)             local layers: base rope.freq_base_swa (10000 when absent);
+//                                                  global layers: rope.freq_base (and linear rope.scaling)
 //               x += rmsnorm(Wo · attention(q, k, v)) ⊙ post_attention_norm
 //                                                  local layers see the last sliding_window keys only
 //               n = rmsnorm(x) ⊙ ffn_norm
@@ -78,6 +79,10 @@ class Gemma3Graph final : public Graph {
       : config_(read_decoder_config(f)), attention_kernel_(kernels::find_attention(options.isa)) {
     const auto& c = config_;
     attn_.sliding_window = gguf_positive(f, "gemma3.attention.sliding_window", int64_t(1) << 24);
+    attn_.rope_base_local = static_cast<float>(f.get_float("gemma3.rope.freq_base_swa").value_or(10000.0));
+    if (!(attn_.rope_base_local > 0.0f) || !std::isfinite(attn_.rope_base_local)) {
+      throw Error(Errc::bad_format, f.source() + ": GGUF key 'gemma3.rope.freq_base_swa' must be positive");
+    }
     attn_.scale = static_cast<float>(
         f.get_float("gemma3.attention.scale").value_or(1.0 / std::sqrt(static_cast<double>(c.head_dim))));
     if (!(attn_.scale > 0.0f) || !std::isfinite(attn_.scale)) {

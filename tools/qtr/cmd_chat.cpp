@@ -4,9 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "commands.hpp"
@@ -32,11 +30,7 @@ constexpr auto kOptions = with_sampling_options(kChatOptions);
 std::optional<std::string> read_template_file(const Args& args) {
   const auto path = args.string("--chat-template");
   if (!path) return std::nullopt;
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) throw Error(Errc::io, *path + ": cannot open the chat template");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_text_file(*path);
 }
 
 int chat(const Args& args) {

@@ -1,9 +1,13 @@
-// qtr run — generate text from a prompt. stdout carries only the generated text.
+// qtr run — generate text from a prompt (or, with --chat, answer it as one chat turn through the model's chat
+// template). stdout carries only the generated text. Without --model, the default model is used
+// (default_model.hpp).
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "commands.hpp"
+#include "default_model.hpp"
+#include "qtr/chat.hpp"
 #include "qtr/error.hpp"
 #include "qtr/generate.hpp"
 #include "qtr/model.hpp"
@@ -14,8 +18,11 @@ namespace qtr::cli {
 namespace {
 
 constexpr OptionSpec kRunOptions[] = {
-    {"--model", "PATH", "GGUF model file"},
+    {"--model", "PATH", "GGUF model file or Hugging Face directory (default: SmolLM2-135M-Instruct)"},
     {"--prompt", "TEXT", "text to continue (default: empty, generation starts from BOS)"},
+    {"--chat", "", "answer --prompt as a user message through the model's chat template"},
+    {"--system", "TEXT", "with --chat: a system message"},
+    {"--chat-template", "FILE", "with --chat: a Jinja chat template to use instead of the model's own"},
     {"--n-predict", "N", "tokens to generate at most (default 128)"},
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
@@ -35,8 +42,11 @@ std::string describe_stop(const GenerateResult& result) {
 
 int run(const Args& args) {
   if (!args.positional().empty()) throw UsageError{"unexpected argument '" + args.positional()[0] + "'"};
-  if (!args.has("--model")) throw UsageError{"no model given: pass --model PATH (a GGUF file)"};
-  const std::string path = args.require("--model");
+  const bool chat = args.flag("--chat");
+  if (!chat && (args.has("--system") || args.has("--chat-template"))) {
+    throw UsageError{"--system and --chat-template need --chat"};
+  }
+  const std::string path = model_path_or_default(args);
   LoadOptions load;
   load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
   GenerateOptions gen;
@@ -52,7 +62,18 @@ int run(const Args& args) {
   const auto model = Model::load(path, load);
   Session session(model, session_options);
   const std::string prompt = args.string("--prompt").value_or("");
-  const std::vector<TokenId> ids = model->tokenizer().encode(prompt, EncodeOptions{true, false});
+  std::vector<TokenId> ids;
+  if (chat) {
+    std::optional<std::string> source;
+    if (auto file = args.string("--chat-template")) source = read_text_file(*file);
+    const ChatTemplate tmpl = load_chat_template(*model, source, args.string("--chat-template").value_or(""));
+    std::vector<ChatMessage> messages;
+    if (auto system = args.string("--system")) messages.push_back({"system", *system});
+    messages.push_back({"user", prompt});
+    ids = chat_prompt_tokens(*model, tmpl, messages);
+  } else {
+    ids = model->tokenizer().encode(prompt, EncodeOptions{true, false});
+  }
   if (ids.empty()) throw Error(Errc::invalid_argument, "the prompt is empty and the vocabulary adds no BOS token");
   validate(gen.sampling, model->tokenizer().n_vocab());  // --logit-bias ids, before anything is printed
   const auto t1 = std::chrono::steady_clock::now();
@@ -77,7 +98,7 @@ int run(const Args& args) {
 
 }  // namespace
 
-const Command kRunCommand{"run", "Generate text with a model.", "--model PATH [--prompt TEXT] [options]", kOptions,
+const Command kRunCommand{"run", "Generate text with a model.", "[--model PATH] [--prompt TEXT] [--chat] [options]", kOptions,
                           &run};
 
 }  // namespace qtr::cli
