@@ -5,11 +5,16 @@
 // Counters: GB/s of packed weights streamed, GOP/s (2 ops per multiply-add), and for 1 token `roofline` = the
 // fraction of the read bandwidth measured at start-up with the same thread count (read_bandwidth benchmarks).
 // Decode runs cycle through enough copies of the matrix (>= 256 MiB) that it never sits in cache.
+// attention_paged_<kv type>__<isa>/<model>/depth:N: decode attention (one query token) over a paged KV cache of N
+// positions (page size 16) at the 1B (32 heads, 4 kv heads, head_dim 64) and Gemma-3-270M (4 / 1 / 256) shapes;
+// GB/s counts the K and V bytes read.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 #include <sys/mman.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -17,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/attention_paged.hpp"
+#include "kernels/kv_store.hpp"
 #include "kernels/matmul.hpp"
 #include "kernels/membw.hpp"
 #include "kernels/quant_blocks.hpp"
@@ -129,6 +136,73 @@ void bench_quantize_activations(benchmark::State& state, int64_t n_tokens, int64
   state.SetItemsProcessed(state.iterations() * n_tokens * k);
 }
 
+// Paged attention, decode (one query token) at a KV depth: GB/s of K and V read (2 * depth rows of the cache type).
+// As for the matmuls, calls cycle through enough copies of the layer's pages (>= 256 MiB) that they come from memory.
+struct AttentionShape {
+  const char* model;
+  int64_t n_head, n_head_kv, head_dim;
+};
+
+constexpr AttentionShape kAttentionShapes[] = {{"llama-1b", 32, 4, 64}, {"gemma3-270m", 4, 1, 256}};
+
+void bench_paged_attention(benchmark::State& state, Isa isa, KvType type, AttentionShape shape, int64_t depth,
+                           int threads) {
+  constexpr int64_t kPage = 16;
+  const int64_t kv_dim = shape.n_head_kv * shape.head_dim;
+  const auto row_bytes = static_cast<int64_t>(kv_row_bytes(type, kv_dim));
+  const int64_t n_pages = (depth + kPage - 1) / kPage, page_bytes = kPage * row_bytes;
+  const size_t layer_bytes = static_cast<size_t>(2 * n_pages * page_bytes);  // K pages then V pages
+  std::vector<uint8_t> layer(layer_bytes);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> row(static_cast<size_t>(kv_dim));
+  for (int64_t r = 0; r < 2 * n_pages * kPage; ++r) {
+    for (auto& v : row) v = normal(rng);
+    kv_store_row(type, row.data(), layer.data() + r * row_bytes, kv_dim);
+  }
+  const size_t n_copies = std::max<size_t>(1, (size_t{256} << 20) / layer_bytes);
+  std::vector<std::vector<const uint8_t*>> k_pages(n_copies), v_pages(n_copies);
+  const size_t rounded = (layer_bytes + 63) / 64 * 64;
+  constexpr size_t kHuge = size_t{2} << 20;  // one huge-page backed pool, as a KV cache would be
+  const size_t pool_bytes = (rounded * n_copies + kHuge - 1) & ~(kHuge - 1);
+  std::unique_ptr<uint8_t[], FreeHuge> pool(static_cast<uint8_t*>(std::aligned_alloc(kHuge, pool_bytes)));
+  ::madvise(pool.get(), pool_bytes, MADV_HUGEPAGE);
+  for (size_t c = 0; c < n_copies; ++c) {
+    uint8_t* mem = pool.get() + c * rounded;
+    std::memcpy(mem, layer.data(), layer_bytes);
+    for (int64_t p = 0; p < n_pages; ++p) {
+      k_pages[c].push_back(mem + p * page_bytes);
+      v_pages[c].push_back(mem + (n_pages + p) * page_bytes);
+    }
+  }
+  std::vector<float> q(static_cast<size_t>(shape.n_head * shape.head_dim)), out(q.size());
+  for (auto& v : q) v = normal(rng);
+  const PagedAttentionFn fn = find_paged_attention(isa, type);
+  size_t next = 0;
+  for (auto _ : state) {
+    PagedAttentionArgs args;
+    args.q = q.data();
+    args.out = out.data();
+    args.n_tokens = 1;
+    args.pos0 = depth - 1;
+    args.n_head = shape.n_head;
+    args.n_head_kv = shape.n_head_kv;
+    args.head_dim = shape.head_dim;
+    args.scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
+    args.kv = {type, kPage, row_bytes, k_pages[next].data(), v_pages[next].data()};
+    next = (next + 1) % n_copies;
+#pragma omp parallel num_threads(threads)
+    {
+      const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
+      fn(args, shape.n_head * it / nt, shape.n_head * (it + 1) / nt);
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(2 * depth * row_bytes) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +237,22 @@ int main(int argc, char** argv) {
             }
           });
           b->UseRealTime()->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+  }
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512vnni, Isa::neon}) {
+    if (!isa_supported(isa)) continue;
+    for (KvType type : {KvType::f16, KvType::q8_0}) {
+      for (const AttentionShape& shape : kAttentionShapes) {
+        for (int64_t depth : {int64_t{512}, int64_t{4096}}) {
+          for (int t : thread_counts) {
+            const std::string name = std::string(paged_attention_name(isa, type)) + "/" + shape.model + "/depth:" +
+                                     std::to_string(depth) + "/threads:" + std::to_string(t);
+            benchmark::RegisterBenchmark(name.c_str(), bench_paged_attention, isa, type, shape, depth, t)
+                ->UseRealTime()
+                ->Unit(benchmark::kMicrosecond);
+          }
         }
       }
     }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "kernels/attention_paged.hpp"  // the fused kernels over the paged KV cache
 #include "kernels/matmul.hpp"
 
 namespace qtr::kernels {

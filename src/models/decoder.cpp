@@ -24,7 +24,6 @@
 #include "ops/ops.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
-#include "runtime/kv_cache.hpp"
 
 namespace qtr {
 
@@ -111,7 +110,7 @@ TensorView rows_of(const TensorView& view, int64_t first, int64_t n) {
 class DecoderGraph final : public Graph {
  public:
   DecoderGraph(const GgufFile& f, const DecoderSpec& spec, const ops::WeightOptions& options, int n_threads)
-      : config_(read_config(f)), spec_(spec), attention_(kernels::find_attention(options.isa)) {
+      : config_(read_config(f)), spec_(spec), isa_(options.isa) {
     using N = DecoderTensorNames;
     const auto& c = config_;
     const TensorView embd = f.require_tensor(N::token_embd);
@@ -195,12 +194,16 @@ class DecoderGraph final : public Graph {
     return total;
   }
 
-  void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, ops::Workspace& ws, float* logits,
-               bool all_logits, int n_threads) const override {
+  std::vector<int64_t> layer_windows() const override {
+    return std::vector<int64_t>(static_cast<size_t>(config_.n_layer), config_.sliding_window);
+  }
+
+  void forward(const ForwardBatch& batch, KvPool& kv, ops::Workspace& ws, float* logits, float* hidden,
+               int n_threads) const override {
     const ModelConfig& c = config_;
-    const auto n = static_cast<int64_t>(tokens.size());
+    const auto n = static_cast<int64_t>(batch.tokens.size());
     const int64_t d = c.n_embd;
-    // Activations, from the session's workspace: [n][width] each.
+    // Activations, from the context's workspace: [n][width] each.
     float* x = ws.buffer(0, n * d);
     float* xn = ws.buffer(1, n * d);
     float* q = ws.buffer(2, n * c.q_dim());
@@ -211,10 +214,9 @@ class DecoderGraph final : public Graph {
     float* gate = ws.buffer(7, n * c.n_ff);
     float* up = ws.buffer(8, n * c.n_ff);
 
-    for (int64_t t = 0; t < n; ++t) {
-      token_embd_.lookup(tokens[t], x + t * d);
-    }
+    for (int64_t t = 0; t < n; ++t) token_embd_.lookup(batch.tokens[t], x + t * d);
     const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.sliding_window};
+    const ops::KvKernels kv_kernels = ops::find_kv_kernels(isa_, kv.type());
     const float* freq_factors = rope_freq_factors_.empty() ? nullptr : rope_freq_factors_.data();
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     for (int64_t il = 0; il < c.n_layer; ++il) {
@@ -233,14 +235,13 @@ class DecoderGraph final : public Graph {
       }
       const auto rope = spec_.rope_neox ? ops::rope_neox : ops::rope_normal;
       for (int64_t t = 0; t < n; ++t) {
-        rope(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base, c.rope_freq_scale,
+        const int64_t pos = batch.positions[t];
+        rope(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos, c.rope_freq_base, c.rope_freq_scale,
              freq_factors);
-        rope(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, c.rope_freq_base, c.rope_freq_scale,
+        rope(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos, c.rope_freq_base, c.rope_freq_scale,
              freq_factors);
       }
-      std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k, sizeof(float) * n * c.kv_dim());
-      std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v, sizeof(float) * n * c.kv_dim());
-      ops::attention(q, cache.k(il), cache.v(il), attn, n, pos0, shape, scale, n_threads, attention_);
+      ops::attention_paged(kv, il, batch.segments, q, k, v, attn, shape, scale, n_threads, kv_kernels);
       ops::matmul(l.wo, attn, proj, n, n_threads, ws);
       ops::add_inplace(x, proj, n * d);
 
@@ -251,10 +252,8 @@ class DecoderGraph final : public Graph {
       ops::matmul(l.w_down, gate, proj, n, n_threads, ws);
       ops::add_inplace(x, proj, n * d);
     }
-    const int64_t first = all_logits ? 0 : n - 1;
-    const int64_t rows = n - first;
-    ops::rmsnorm(x + first * d, output_norm_.data(), xn, d, rows, c.rms_norm_eps);
-    ops::matmul(output_, xn, logits, rows, n_threads, ws);
+    ops::output_head(x, batch.output_rows, output_norm_.data(), d, c.rms_norm_eps, output_, xn, logits, hidden,
+                     n_threads, ws);
   }
 
  private:
@@ -265,7 +264,7 @@ class DecoderGraph final : public Graph {
   ops::Matrix output_;         // token_embd itself when tied
   std::vector<DecoderLayer> layers_;
   DecoderSpec spec_;
-  kernels::AttentionFn attention_;
+  kernels::Isa isa_;
 };
 
 }  // namespace

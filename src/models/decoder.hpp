@@ -16,7 +16,4 @@ struct DecoderSpec {
 std::unique_ptr<Graph> make_decoder_graph(const GgufFile& file, const DecoderSpec& spec,
                                           const ops::WeightOptions& options, int n_threads);
 
-// The phi3 family's factory (phi3.cpp), for the registry.
-std::unique_ptr<Graph> make_phi3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
-
 }  // namespace qtr

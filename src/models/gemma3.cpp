@@ -22,11 +22,10 @@
 
 #include "gguf_config.hpp"
 #include "graph.hpp"
-#include "ops/attention.hpp"
+#include "ops/kv_attention.hpp"
 #include "ops/ops.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
-#include "runtime/kv_cache.hpp"
 
 namespace qtr {
 
@@ -76,7 +75,7 @@ std::vector<bool> sliding_layers(const GgufFile& f, int64_t n_layer) {
 class Gemma3Graph final : public Graph {
  public:
   Gemma3Graph(const GgufFile& f, const ops::WeightOptions& options, int n_threads)
-      : config_(read_decoder_config(f)), attention_kernel_(kernels::find_attention(options.isa)) {
+      : config_(read_decoder_config(f)), isa_(options.isa) {
     const auto& c = config_;
     attn_.sliding_window = gguf_positive(f, "gemma3.attention.sliding_window", int64_t(1) << 24);
     attn_.rope_base_local = static_cast<float>(f.get_float("gemma3.rope.freq_base_swa").value_or(10000.0));
@@ -150,12 +149,18 @@ class Gemma3Graph final : public Graph {
     return total;
   }
 
-  void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, ops::Workspace& ws, float* logits,
-               bool all_logits, int n_threads) const override {
+  std::vector<int64_t> layer_windows() const override {
+    std::vector<int64_t> windows;
+    for (const auto& l : layers_) windows.push_back(l.sliding ? attn_.sliding_window : 0);
+    return windows;
+  }
+
+  void forward(const ForwardBatch& batch, KvPool& kv, ops::Workspace& ws, float* logits, float* hidden,
+               int n_threads) const override {
     const ModelConfig& c = config_;
-    const auto n = static_cast<int64_t>(tokens.size());
+    const auto n = static_cast<int64_t>(batch.tokens.size());
     const int64_t d = c.n_embd;
-    // Activations, from the session's workspace: [n][width] each.
+    // Activations, from the context's workspace: [n][width] each.
     float* x = ws.buffer(0, n * d);
     float* xn = ws.buffer(1, n * d);
     float* q = ws.buffer(2, n * c.q_dim());
@@ -166,8 +171,9 @@ class Gemma3Graph final : public Graph {
     float* gate = ws.buffer(7, n * c.n_ff);
     float* up = ws.buffer(8, n * c.n_ff);
 
-    for (int64_t t = 0; t < n; ++t) token_embd_.lookup(tokens[t], x + t * d);
+    for (int64_t t = 0; t < n; ++t) token_embd_.lookup(batch.tokens[t], x + t * d);
     ops::scale_inplace(x, embd_scale_, n * d);
+    const ops::KvKernels kv_kernels = ops::find_kv_kernels(isa_, kv.type());
     for (int64_t il = 0; il < c.n_layer; ++il) {
       const Gemma3Layer& l = layers_[static_cast<size_t>(il)];
       ops::rmsnorm(x, l.attn_norm.data(), xn, d, n, c.rms_norm_eps);
@@ -178,13 +184,12 @@ class Gemma3Graph final : public Graph {
       const float base = l.sliding ? attn_.rope_base_local : c.rope_freq_base;
       const float pos_scale = l.sliding ? 1.0f : attn_.rope_scale_global;
       for (int64_t t = 0; t < n; ++t) {
-        ops::rope_neox(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos0 + t, base, pos_scale, nullptr);
-        ops::rope_neox(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos0 + t, base, pos_scale, nullptr);
+        const int64_t pos = batch.positions[t];
+        ops::rope_neox(q + t * c.q_dim(), c.n_head, c.head_dim, c.n_rot, pos, base, pos_scale, nullptr);
+        ops::rope_neox(k + t * c.kv_dim(), c.n_head_kv, c.head_dim, c.n_rot, pos, base, pos_scale, nullptr);
       }
-      std::memcpy(cache.k(il) + pos0 * c.kv_dim(), k, sizeof(float) * n * c.kv_dim());
-      std::memcpy(cache.v(il) + pos0 * c.kv_dim(), v, sizeof(float) * n * c.kv_dim());
       const ops::AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, l.sliding ? attn_.sliding_window : 0};
-      ops::attention(q, cache.k(il), cache.v(il), attn, n, pos0, shape, attn_.scale, n_threads, attention_kernel_);
+      ops::attention_paged(kv, il, batch.segments, q, k, v, attn, shape, attn_.scale, n_threads, kv_kernels);
       ops::matmul(l.wo, attn, proj, n, n_threads, ws);
       ops::rmsnorm(proj, l.post_attention_norm.data(), proj, d, n, c.rms_norm_eps);
       ops::add_inplace(x, proj, n * d);
@@ -197,10 +202,8 @@ class Gemma3Graph final : public Graph {
       ops::rmsnorm(proj, l.post_ffw_norm.data(), proj, d, n, c.rms_norm_eps);
       ops::add_inplace(x, proj, n * d);
     }
-    const int64_t first = all_logits ? 0 : n - 1;
-    const int64_t rows = n - first;
-    ops::rmsnorm(x + first * d, output_norm_.data(), xn, d, rows, c.rms_norm_eps);
-    ops::matmul(output_, xn, logits, rows, n_threads, ws);
+    ops::output_head(x, batch.output_rows, output_norm_.data(), d, c.rms_norm_eps, output_, xn, logits, hidden,
+                     n_threads, ws);
   }
 
  private:
@@ -211,7 +214,7 @@ class Gemma3Graph final : public Graph {
   std::vector<float> output_norm_;
   ops::Matrix output_;         // token_embd itself when tied
   std::vector<Gemma3Layer> layers_;
-  kernels::AttentionFn attention_kernel_;
+  kernels::Isa isa_;
 };
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Graph — one architecture's forward pass over its loaded weights. Each family lives in its own file and registers
-// a factory in registry.cpp; the Session drives it.
+// a factory in registry.cpp; a Context drives it with batches of rows from many sequences.
 #pragma once
 
 #include <memory>
 #include <span>
 #include <string>
 
+#include "ops/kv_attention.hpp"
 #include "ops/ops.hpp"
 #include "qtr/model_config.hpp"
 #include "qtr/vocab.hpp"
@@ -13,17 +14,30 @@
 namespace qtr {
 
 class GgufFile;
-class KvCache;
+
+// One forward pass: rows of several sequences (segments; see ops::BatchSegment), and the rows whose outputs are
+// wanted. The pool has room reserved for every row's position.
+struct ForwardBatch {
+  std::span<const TokenId> tokens;                // [n_rows]
+  std::span<const int64_t> positions;             // [n_rows] each row's position in its sequence
+  std::span<const ops::BatchSegment> segments;    // cover rows 0 .. n_rows-1 in order
+  std::span<const int64_t> output_rows;           // ascending rows whose logits / hidden states are wanted
+};
 
 class Graph {
  public:
   virtual ~Graph() = default;
   virtual const ModelConfig& config() const = 0;
 
-  // Runs `tokens` at positions pos0.. of one sequence, writing their keys/values into `cache`. Writes logits for
-  // every token (all_logits) or for the last one only into `logits` ([rows][n_vocab]).
-  virtual void forward(std::span<const TokenId> tokens, int64_t pos0, KvCache& cache, ops::Workspace& ws,
-                       float* logits, bool all_logits, int n_threads) const = 0;
+  // Runs the batch, writing every row's keys/values into `kv`. For the output rows, writes the logits into `logits`
+  // ([n_out][n_vocab], may be null) and the final hidden states, after the output norm, into `hidden`
+  // ([n_out][n_embd], may be null).
+  virtual void forward(const ForwardBatch& batch, KvPool& kv, ops::Workspace& ws, float* logits, float* hidden,
+                       int n_threads) const = 0;
+
+  // The attention window of each layer ([n_layer]; 0 = full attention): the KV cache keeps only that many
+  // positions for a windowed layer.
+  virtual std::vector<int64_t> layer_windows() const = 0;
 
   // Bytes the weights occupy in their compute form (packed, converted or mapped).
   virtual size_t weight_bytes() const = 0;
@@ -36,6 +50,7 @@ std::unique_ptr<Graph> make_graph(const GgufFile& file, const ops::WeightOptions
 std::unique_ptr<Graph> make_llama_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 std::unique_ptr<Graph> make_qwen2_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 std::unique_ptr<Graph> make_qwen3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
+std::unique_ptr<Graph> make_phi3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 std::unique_ptr<Graph> make_gemma3_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 
 }  // namespace qtr

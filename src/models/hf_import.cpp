@@ -1,7 +1,14 @@
 // Hugging Face -> GGUF translation for the llama-like families (LlamaForCausalLM, MistralForCausalLM,
-// Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM): config keys and tensor names as data, in tables. For llama,
-// Q and K rows are permuted from HF's rotate-half layout to the interleaved-pair layout GGUF uses (as llama.cpp's
-// converter does); the Qwen and Phi-3 families keep HF's layout (their graphs rotate halves).
+// Qwen2ForCausalLM, Qwen3ForCausalLM, Phi3ForCausalLM, Gemma3ForCausalLM): config keys and tensor names as data, in
+// tables. For llama, Q and K rows are permuted from HF's rotate-half layout to the interleaved-pair layout GGUF uses
+// (as llama.cpp's converter does); the Qwen, Phi-3 and Gemma 3 families keep HF's layout (their graphs rotate halves).
+//
+// Gemma 3 ("gemma3_text", or the text part of a "gemma3" checkpoint: its "text_config" and its
+// language_model tensors): keys config.json leaves out take Gemma3TextConfig's defaults, as transformers fills them
+// in; every RMSNorm weight w is written as w + 1 in F32 (Gemma multiplies by 1 + w; GGUF stores the factor);
+// query_pre_attn_scalar -> attention.scale = query_pre_attn_scalar^-0.5; layer_types -> attention.
+// sliding_window_pattern (true = sliding); RoPE per layer type (add_gemma3_rope). Soft-capping, other activations,
+// bidirectional attention and attention biases are refused, naming the key.
 //
 // RoPE settings come from "rope_parameters" (transformers >= 5) or "rope_scaling" (older files), with "rope_theta"
 // and "partial_rotary_factor" also at the top level. Supported types: default; linear (GGUF rope.scaling.type =
@@ -17,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "ops/ops.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf_writer.hpp"
 #include "qtr/hf_import.hpp"
@@ -48,10 +56,10 @@ struct TensorName {
   const char* hf;
   const char* gguf;
 };
+// Global tensors, after the model prefix ("model." in a ...ForCausalLM checkpoint); lm_head is named apart.
 constexpr TensorName kLlamaGlobalTensors[] = {
-    {"model.embed_tokens.weight", "token_embd.weight"},
-    {"model.norm.weight", "output_norm.weight"},
-    {"lm_head.weight", "output.weight"},
+    {"embed_tokens.weight", "token_embd.weight"},
+    {"norm.weight", "output_norm.weight"},
 };
 constexpr TensorName kLlamaLayerTensors[] = {
     {"input_layernorm.weight", "attn_norm.weight"},      {"self_attn.q_proj.weight", "attn_q.weight"},
@@ -75,6 +83,19 @@ constexpr TensorName kPhi3LayerTensors[] = {
     {"mlp.gate_up_proj.weight", "ffn_up.weight"},        {"mlp.down_proj.weight", "ffn_down.weight"},
 };
 
+// Gemma 3: Q/K norms, and norms after attention and after the MLP as well as before them.
+constexpr TensorName kGemma3LayerTensors[] = {
+    {"input_layernorm.weight", "attn_norm.weight"},
+    {"self_attn.q_proj.weight", "attn_q.weight"},        {"self_attn.k_proj.weight", "attn_k.weight"},
+    {"self_attn.v_proj.weight", "attn_v.weight"},        {"self_attn.o_proj.weight", "attn_output.weight"},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight"},   {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+    {"post_attention_layernorm.weight", "post_attention_norm.weight"},
+    {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
+    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
+    {"mlp.gate_proj.weight", "ffn_gate.weight"},         {"mlp.up_proj.weight", "ffn_up.weight"},
+    {"mlp.down_proj.weight", "ffn_down.weight"},
+};
+
 struct Family {
   const char* model_type;      // config.json "model_type"
   const char* architecture;    // GGUF general.architecture
@@ -82,13 +103,22 @@ struct Family {
   std::span<const TensorName> layer_tensors;
   std::span<const TensorName> extra_layer_tensors;
   bool sliding_window;         // config.json "sliding_window" (when not null) -> attention.sliding_window
+  bool gemma3;                 // Gemma 3's defaults, (1 + w) norms and config keys (see the top of this file)
 };
 constexpr Family kFamilies[] = {
-    {"llama", "llama", true, kLlamaLayerTensors, {}, false},
-    {"mistral", "llama", true, kLlamaLayerTensors, {}, true},
-    {"qwen2", "qwen2", false, kLlamaLayerTensors, kQwen2LayerTensors, false},
-    {"qwen3", "qwen3", false, kLlamaLayerTensors, kQwen3LayerTensors, false},
-    {"phi3", "phi3", false, kPhi3LayerTensors, {}, true},
+    {"llama", "llama", true, kLlamaLayerTensors, {}, false, false},
+    {"mistral", "llama", true, kLlamaLayerTensors, {}, true, false},
+    {"qwen2", "qwen2", false, kLlamaLayerTensors, kQwen2LayerTensors, false, false},
+    {"qwen3", "qwen3", false, kLlamaLayerTensors, kQwen3LayerTensors, false, false},
+    {"phi3", "phi3", false, kPhi3LayerTensors, {}, true, false},
+    {"gemma3_text", "gemma3", false, kGemma3LayerTensors, {}, false, true},
+    {"gemma3", "gemma3", false, kGemma3LayerTensors, {}, false, true},  // text_config + language_model tensors
+};
+
+// Where a checkpoint's decoder tensors are: "<model>embed_tokens.weight", "<model>layers.N....", and the output.
+struct TensorPrefix {
+  std::string model = "model.";
+  std::string lm_head = "lm_head.weight";
 };
 
 int64_t config_int(const Json& config, const std::string& file, const char* key) {
@@ -225,13 +255,179 @@ std::vector<uint8_t> permute_rope_rows(const SafetensorsTensor& t, int64_t n_hea
   return out;
 }
 
-void add_tensor(GgufWriter& w, const std::string& name, const SafetensorsTensor& t, std::vector<uint8_t>* owned) {
+TensorView float_view(const SafetensorsTensor& t) {
   const TensorView v = t.view();
   if (v.type != TensorType::F32 && v.type != TensorType::F16 && v.type != TensorType::BF16) {
     throw Error(Errc::unsupported, "tensor '" + t.name + "' has dtype " + t.dtype + " (F32, F16 or BF16 expected)");
   }
+  return v;
+}
+
+void add_tensor(GgufWriter& w, const std::string& name, const SafetensorsTensor& t, std::vector<uint8_t>* owned) {
+  const TensorView v = float_view(t);
   if (owned) w.add_tensor(name, v.type, v.ne, std::move(*owned));
   else w.add_tensor_view(name, v.type, v.ne, v.data);
+}
+
+// --- Gemma 3 ----------------------------------------------------------------------------------------------------
+
+// config.json with the keys Google's Gemma 3 configs leave out filled in from Gemma3TextConfig's defaults (as
+// transformers does); the sizes (hidden_size, intermediate_size, num_hidden_layers) stay required.
+Json with_gemma3_defaults(const Json& config, const std::string& file) {
+  Json::Object merged = config.as_object(file);
+  auto fill = [&](const char* key, Json value) {
+    if (!config.find(key)) merged.emplace_back(key, std::move(value));
+  };
+  fill("num_attention_heads", Json(int64_t{8}));
+  fill("num_key_value_heads", Json(int64_t{4}));
+  fill("head_dim", Json(int64_t{256}));
+  fill("max_position_embeddings", Json(int64_t{131072}));
+  fill("rms_norm_eps", Json(1e-6));
+  fill("query_pre_attn_scalar", Json(256.0));
+  fill("sliding_window", Json(int64_t{4096}));
+  fill("hidden_activation", Json(std::string("gelu_pytorch_tanh")));
+  return Json(std::move(merged));
+}
+
+// The rope type of a parameter object: "rope_type", or the older "type"; "default" when neither is there.
+// Returns {type, the key it came from}.
+std::pair<std::string, std::string> rope_type_of(const Json& params, const std::string& file,
+                                                 const std::string& where) {
+  for (const char* key : {"rope_type", "type"}) {
+    if (const Json* t = params.find(key)) return {t->as_string(file + ": " + where + "." + key), where + "." + key};
+  }
+  return {"default", where + ".rope_type"};
+}
+
+// Gemma 3's two RoPE settings. transformers >= 5 nests them by layer type in rope_parameters ({"full_attention":
+// {...}, "sliding_attention": {...}}); older files have rope_theta (global layers), rope_local_base_freq (local
+// layers) and rope_scaling (global layers only). A rope_scaling object overrides full_attention's type, as
+// transformers merges it there. Absent thetas take transformers' defaults: 1e6 global, 1e4 local.
+void add_gemma3_rope(GgufWriter& w, const Json& c, const std::string& file) {
+  const Json* nested = c.find("rope_parameters");
+  if (nested && nested->is_null()) nested = nullptr;
+  const Json* full = nullptr;
+  const Json* local = nullptr;
+  if (nested) {
+    nested->as_object(file + ": rope_parameters");
+    full = nested->find("full_attention");
+    local = nested->find("sliding_attention");
+    if (full && full->is_null()) full = nullptr;
+    if (local && local->is_null()) local = nullptr;
+    if (!full && !local && !nested->as_object("").empty()) {
+      throw Error(Errc::bad_format, file + ": rope_parameters must hold objects \"full_attention\" and "
+                                           "\"sliding_attention\" (Gemma 3 sets RoPE per layer type)");
+    }
+    if (full) full->as_object(file + ": rope_parameters.full_attention");
+    if (local) local->as_object(file + ": rope_parameters.sliding_attention");
+  }
+  // theta of one layer type: the nested object's rope_theta, else the top-level key, else the default.
+  auto theta = [&](const Json* params, const char* where, const char* top_key, double fallback) {
+    if (params && params->find("rope_theta")) {
+      return positive_number(*params, file, std::string("rope_parameters.") + where, "rope_theta");
+    }
+    if (const Json* v = c.find(top_key); v && !v->is_null()) return positive_number(c, file, "", top_key);
+    return fallback;
+  };
+  w.set("gemma3.rope.freq_base", GgufValue{static_cast<float>(theta(full, "full_attention", "rope_theta", 1e6))});
+  w.set("gemma3.rope.freq_base_swa",
+        GgufValue{static_cast<float>(theta(local, "sliding_attention", "rope_local_base_freq", 1e4))});
+
+  if (local) {
+    if (auto [type, key] = rope_type_of(*local, file, "rope_parameters.sliding_attention"); type != "default") {
+      throw Error(Errc::unsupported, file + ": " + key + " '" + type +
+                                         "' is not supported (Gemma 3's local layers use default RoPE)");
+    }
+  }
+  const Json* scaling = c.find("rope_scaling");
+  std::string where = "rope_scaling";
+  if (!scaling || scaling->is_null() || scaling->as_object(file + ": rope_scaling").empty()) {
+    scaling = full;
+    where = "rope_parameters.full_attention";
+  }
+  if (!scaling) return;
+  const auto [type, key] = rope_type_of(*scaling, file, where);
+  if (type == "default") return;
+  if (type != "linear") {
+    throw Error(Errc::unsupported,
+                file + ": " + key + " '" + type + "' is not supported for Gemma 3 (default, linear)");
+  }
+  w.set("gemma3.rope.scaling.type", GgufValue{std::string("linear")});
+  w.set("gemma3.rope.scaling.factor", GgufValue{static_cast<float>(positive_number(*scaling, file, where, "factor"))});
+}
+
+// Which layers are local: layer_types ("sliding_attention" / "full_attention"), else every
+// sliding_window_pattern-th layer global (transformers' older key, default 6).
+GgufValue gemma3_sliding_pattern(const Json& c, const std::string& file, int64_t n_layer) {
+  GgufArray pattern{GgufType::boolean, {}};
+  if (const Json* types = c.find("layer_types"); types && !types->is_null()) {
+    const Json::Array& items = types->as_array(file + ": layer_types");
+    if (static_cast<int64_t>(items.size()) != n_layer) {
+      throw Error(Errc::bad_format, file + ": layer_types has " + std::to_string(items.size()) +
+                                        " entries, num_hidden_layers is " + std::to_string(n_layer));
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      const std::string where = "layer_types[" + std::to_string(i) + "]";
+      const std::string& type = items[i].as_string(file + ": " + where);
+      if (type != "sliding_attention" && type != "full_attention") {
+        throw Error(Errc::unsupported, file + ": " + where + " '" + type +
+                                           "' is not supported (sliding_attention, full_attention)");
+      }
+      pattern.items.push_back(GgufValue{type == "sliding_attention"});
+    }
+    return GgufValue{std::move(pattern)};
+  }
+  int64_t every = 6;
+  for (const char* key : {"sliding_window_pattern", "_sliding_window_pattern"}) {
+    if (const Json* v = c.find(key); v && !v->is_null()) {
+      every = v->as_int(file + ": " + key);
+      if (every < 1) throw Error(Errc::bad_format, file + ": " + key + " must be positive");
+      break;
+    }
+  }
+  for (int64_t i = 0; i < n_layer; ++i) pattern.items.push_back(GgufValue{(i + 1) % every != 0});
+  return GgufValue{std::move(pattern)};
+}
+
+// Gemma 3's keys beyond the common ones; refuses what the gemma3 graph does not compute.
+void add_gemma3_keys(GgufWriter& w, const Json& c, const std::string& file, int64_t n_layer) {
+  for (const char* key : {"attn_logit_softcapping", "final_logit_softcapping"}) {
+    if (const Json* v = c.find(key); v && !v->is_null()) {
+      throw Error(Errc::unsupported, file + ": " + key + " is not supported (soft-capping; null expected)");
+    }
+  }
+  for (const char* key : {"use_bidirectional_attention", "attention_bias"}) {
+    if (const Json* v = c.find(key); v && !v->is_null() && v->as_bool(file + ": " + key)) {
+      throw Error(Errc::unsupported, file + ": " + key + " = true is not supported");
+    }
+  }
+  const std::string& act = c.find("hidden_activation")->as_string(file + ": hidden_activation");
+  if (act != "gelu_pytorch_tanh") {
+    throw Error(Errc::unsupported, file + ": hidden_activation '" + act + "' is not supported (gelu_pytorch_tanh is)");
+  }
+  const double scalar = positive_number(c, file, "", "query_pre_attn_scalar");
+  w.set("gemma3.attention.scale", GgufValue{static_cast<float>(1.0 / std::sqrt(scalar))});
+  const Json* window = c.find("sliding_window");
+  if (window->is_null()) throw Error(Errc::unsupported, file + ": sliding_window = null is not supported");
+  const int64_t v = window->as_int(file + ": sliding_window");
+  if (v <= 0 || v > (int64_t{1} << 24)) throw Error(Errc::bad_format, file + ": sliding_window out of range");
+  w.set("gemma3.attention.sliding_window", GgufValue{static_cast<uint32_t>(v)});
+  w.set("gemma3.attention.sliding_window_pattern", gemma3_sliding_pattern(c, file, n_layer));
+  add_gemma3_rope(w, c, file);
+}
+
+// A Gemma RMSNorm weight w (the model multiplies by 1 + w) written as the F32 factor w + 1, added in float32 as
+// transformers does.
+void add_gemma_norm(GgufWriter& w, const std::string& name, const SafetensorsTensor& t) {
+  const TensorView v = float_view(t);
+  if (v.ne.size() != 1) {
+    throw Error(Errc::bad_format, "tensor '" + t.name + "' has shape " + v.shape_string() + ", expected a vector");
+  }
+  std::vector<float> factor = ops::load_vector(v, v.ne[0]);
+  for (float& x : factor) x += 1.0f;
+  std::vector<uint8_t> bytes(factor.size() * sizeof(float));
+  std::memcpy(bytes.data(), factor.data(), bytes.size());
+  w.add_tensor(name, TensorType::F32, v.ne, std::move(bytes));
 }
 
 // tokenizer.model (SentencePiece) when there is one, else tokenizer.json (byte-level BPE).
@@ -242,7 +438,7 @@ Vocab checkpoint_vocab(const fs::path& dir) {
 }
 
 GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config, const std::string& config_path,
-                           const Family& family) {
+                           const Family& family, const TensorPrefix& prefix) {
   GgufWriter w;
   const std::string arch = family.architecture;
   w.set("general.architecture", GgufValue{arch});
@@ -266,7 +462,9 @@ GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config
     throw Error(Errc::bad_format, config_path + ": " + (explicit_head_dim ? "head_dim" : "hidden_size / num_attention_heads") +
                                       " = " + std::to_string(head_dim) + " is out of range (2..4096)");
   }
-  add_rope(w, config, config_path, arch, head_dim);
+  const int64_t n_layer = config_int(config, config_path, "num_hidden_layers");
+  if (family.gemma3) add_gemma3_keys(w, config, config_path, n_layer);
+  else add_rope(w, config, config_path, arch, head_dim);
   if (const Json* sliding = config.find("use_sliding_window"); sliding && sliding->is_bool() && sliding->as_bool("")) {
     throw Error(Errc::unsupported, config_path + ": use_sliding_window is not supported yet");
   }
@@ -276,24 +474,26 @@ GgufWriter decoder_to_gguf(const SafetensorsCheckpoint& ckpt, const Json& config
     w.set(arch + ".attention.sliding_window", GgufValue{static_cast<uint32_t>(v)});
   }
 
+  // Gemma's norms are stored as w for a factor of 1 + w: written as the factor.
+  auto is_gemma_norm = [&](const std::string& gguf) { return family.gemma3 && gguf.ends_with("norm.weight"); };
   for (const TensorName& t : kLlamaGlobalTensors) {
-    const SafetensorsTensor* src = ckpt.find(t.hf);
-    if (!src) {
-      if (std::string(t.hf) == "lm_head.weight") continue;  // tied embeddings
-      ckpt.require(t.hf);                                    // throws "missing tensor"
-    }
-    add_tensor(w, t.gguf, *src, nullptr);
+    const SafetensorsTensor& src = ckpt.require(prefix.model + t.hf);
+    if (is_gemma_norm(t.gguf)) add_gemma_norm(w, t.gguf, src);
+    else add_tensor(w, t.gguf, src, nullptr);
   }
-  const int64_t n_layer = config_int(config, config_path, "num_hidden_layers");
+  if (const SafetensorsTensor* head = ckpt.find(prefix.lm_head)) add_tensor(w, "output.weight", *head, nullptr);
+  // (no lm_head: tied embeddings)
   for (int64_t i = 0; i < n_layer; ++i) {
     std::vector<TensorName> names(family.layer_tensors.begin(), family.layer_tensors.end());
     names.insert(names.end(), family.extra_layer_tensors.begin(), family.extra_layer_tensors.end());
     for (const TensorName& t : names) {
-      const std::string hf = "model.layers." + std::to_string(i) + "." + t.hf;
+      const std::string hf = prefix.model + "layers." + std::to_string(i) + "." + t.hf;
       const std::string gguf = "blk." + std::to_string(i) + "." + t.gguf;
       const SafetensorsTensor& src = ckpt.require(hf);
       const bool rotated = std::string(t.hf) == "self_attn.q_proj.weight" || std::string(t.hf) == "self_attn.k_proj.weight";
-      if (family.permute_qk && rotated) {
+      if (is_gemma_norm(gguf)) {
+        add_gemma_norm(w, gguf, src);
+      } else if (family.permute_qk && rotated) {
         auto rows = permute_rope_rows(src, std::string(t.hf) == "self_attn.q_proj.weight" ? n_head : n_head_kv);
         add_tensor(w, gguf, src, &rows);
       } else {
@@ -328,7 +528,22 @@ GgufFile import_hf_checkpoint(const std::filesystem::path& dir) {
   if (!family) {
     throw Error(Errc::unsupported, config_path + ": unsupported model_type '" + model_type + "' (supported: " + known + ")");
   }
-  GgufWriter w = decoder_to_gguf(ckpt, config, config_path, *family);
+  GgufWriter w;
+  if (!family->gemma3) {
+    w = decoder_to_gguf(ckpt, config, config_path, *family, TensorPrefix{});
+  } else if (model_type == "gemma3_text") {
+    w = decoder_to_gguf(ckpt, with_gemma3_defaults(config, config_path), config_path, *family, TensorPrefix{});
+  } else {
+    // Gemma3ForConditionalGeneration: the text model's config and tensors; the vision tower is left out.
+    const Json* text = config.find("text_config");
+    if (!text) throw Error(Errc::bad_format, config_path + ": missing key \"text_config\"");
+    const std::string text_path = config_path + ": text_config";
+    TensorPrefix prefix{"model.language_model.", "lm_head.weight"};  // as transformers >= 5 saves it
+    if (ckpt.find("language_model.model.embed_tokens.weight")) {
+      prefix = {"language_model.model.", "language_model.lm_head.weight"};  // older transformers
+    }
+    w = decoder_to_gguf(ckpt, with_gemma3_defaults(*text, text_path), text_path, *family, prefix);
+  }
   checkpoint_vocab(dir).to_gguf(w);
   return GgufFile::parse(Blob::from_bytes(w.to_bytes(), dir.string()));
 }

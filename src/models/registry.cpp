@@ -1,7 +1,6 @@
 #include <array>
 #include <string_view>
 
-#include "decoder.hpp"
 #include "graph.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"

@@ -95,6 +95,12 @@ struct MatmulOutput {
 void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, int n_threads,
                  Workspace& ws);
 
+// The model's head for the rows that want outputs: rows `rows` of x ([.][n_embd]) gathered into `scratch`
+// ([rows.size()][n_embd]), normalised (rmsnorm ⊙ norm), copied to `hidden` when given, and projected by `output`
+// into `logits` ([rows.size()][n_vocab]) when given.
+void output_head(const float* x, std::span<const int64_t> rows, const float* norm, int64_t n_embd, float eps,
+                 const Matrix& output, float* scratch, float* logits, float* hidden, int n_threads, Workspace& ws);
+
 // y = x / rms(x) * weight, row by row over n_rows rows of n.
 void rmsnorm(const float* x, const float* weight, float* y, int64_t n, int64_t n_rows, float eps);
 

@@ -69,7 +69,12 @@ GenerateResult ChatSession::reply(std::string_view user_text, const GenerateOpti
   size_t common = 0;
   while (common < prompt.size() && common < evaluated_.size() && prompt[common] == evaluated_[common]) ++common;
   if (common == prompt.size()) --common;  // at least one token must run to get the next token's logits
-  session_.truncate(static_cast<int64_t>(common));
+  try {
+    session_.truncate(static_cast<int64_t>(common));
+  } catch (const Error&) {  // sliding-window layers no longer hold the positions before `common`: start over
+    common = 0;
+    session_.reset();
+  }
   evaluated_.resize(common);
 
   std::string answer;

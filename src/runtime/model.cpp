@@ -8,7 +8,7 @@
 #include "qtr/gguf.hpp"
 #include "qtr/hf_import.hpp"
 #include "qtr/model.hpp"
-#include "runtime/kv_cache.hpp"
+#include "qtr/context.hpp"
 
 namespace qtr {
 
@@ -52,13 +52,12 @@ size_t Model::weight_bytes() const { return graph_->weight_bytes(); }
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options) : model_(std::move(model)) {
   if (!model_) throw Error(Errc::invalid_argument, "Session needs a model");
-  const ModelConfig& c = model_->config();
-  if (options.n_ctx < 0) throw Error(Errc::invalid_argument, "context length must be >= 0");
-  n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
-  n_threads_ = options.n_threads > 0 ? options.n_threads : model_->default_threads();
-  if (options.n_threads < 0) throw Error(Errc::invalid_argument, "thread count must be >= 0");
-  cache_ = std::make_unique<KvCache>(c.n_layer, n_ctx_, c.kv_dim());
-  workspace_ = std::make_unique<ops::Workspace>();
+  ContextOptions c;
+  c.n_ctx = options.n_ctx;
+  c.n_threads = options.n_threads;
+  c.kv_type = options.kv_type;
+  context_ = std::make_unique<Context>(model_, c);
+  seq_ = context_->create_sequence();
 }
 
 Session::~Session() = default;
@@ -66,34 +65,31 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 
 std::span<const float> Session::eval(std::span<const TokenId> tokens, bool all_logits) {
-  const ModelConfig& c = model_->config();
   if (tokens.empty()) throw Error(Errc::invalid_argument, "eval needs at least one token");
-  for (TokenId id : tokens) {
-    if (id < 0 || id >= c.n_vocab) {
-      throw Error(Errc::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary (" +
-                                              std::to_string(c.n_vocab) + " tokens)");
-    }
-  }
+  const int64_t n_past = context_->sequence_length(seq_);
   const auto n = static_cast<int64_t>(tokens.size());
-  if (n_past_ + n > n_ctx_) {
-    throw Error(Errc::invalid_argument, "context full: " + std::to_string(n_past_) + " + " + std::to_string(n) +
-                                            " tokens exceed the context length " + std::to_string(n_ctx_));
+  if (n_past + n > context_->n_ctx()) {
+    throw Error(Errc::invalid_argument, "context full: " + std::to_string(n_past) + " + " + std::to_string(n) +
+                                            " tokens exceed the context length " + std::to_string(context_->n_ctx()));
   }
-  const int64_t rows = all_logits ? n : 1;
-  logits_.resize(static_cast<size_t>(rows * c.n_vocab));
-  model_->graph().forward(tokens, n_past_, *cache_, *workspace_, logits_.data(), all_logits, n_threads_);
-  n_past_ += n;
-  return logits_;
+  std::vector<BatchEntry> batch(tokens.size());
+  for (int64_t i = 0; i < n; ++i) {
+    batch[static_cast<size_t>(i)] = {seq_, tokens[static_cast<size_t>(i)], n_past + i, all_logits || i == n - 1};
+  }
+  return context_->decode(batch);
 }
 
-void Session::reset() { n_past_ = 0; }
+std::span<const float> Session::hidden_states() const { return context_->hidden_states(); }
+int64_t Session::n_past() const { return context_->sequence_length(seq_); }
+int64_t Session::n_ctx() const { return context_->n_ctx(); }
+void Session::reset() { context_->truncate_sequence(seq_, 0); }
 
 void Session::truncate(int64_t n) {
-  if (n < 0 || n > n_past_) {
-    throw Error(Errc::invalid_argument, "cannot truncate a context of " + std::to_string(n_past_) + " tokens to " +
+  if (n < 0 || n > n_past()) {
+    throw Error(Errc::invalid_argument, "cannot truncate a context of " + std::to_string(n_past()) + " tokens to " +
                                             std::to_string(n));
   }
-  n_past_ = n;  // the cache rows beyond n are overwritten by the next eval
+  context_->truncate_sequence(seq_, n);
 }
 
 }  // namespace qtr

@@ -125,3 +125,10 @@ def test_default_model_chat_two_turns(qtr, smollm2):
                input=b"What is the capital of France?\nGive me three tips for staying healthy.\n")
     assert "Paris" in r.out, r.out
     assert "1." in r.out and "2." in r.out, r.out
+
+
+def test_qtr_model_pointing_nowhere_is_one_line_error(qtr, tmp_path):
+    r = qtr("run", "--temp", 0, "--prompt", "hi", env={"QTR_MODEL": str(tmp_path / "missing.gguf")})
+    assert r.returncode == 1
+    assert r.stdout == b""
+    assert len(r.err.strip().splitlines()) == 1 and "missing.gguf" in r.err, r.err

@@ -111,7 +111,6 @@ ERROR_CASES = [
     case("run-empty-file", ["run", "--model", "{D}/empty.gguf", "--temp", "0"], 1),
     case("run-truncated-gguf", ["run", "--model", "{D}/truncated.gguf", "--temp", "0"], 1),
     case("run-directory-as-model", ["run", "--model", "{D}", "--temp", "0"], 1),
-    case("run-no-model", ["run", "--temp", "0"], 2),
     case("run-unknown-option", ["run", "--model", "{M}", "--bogus"], 2),
     case("run-unknown-option-inline", ["run", "--model", "{M}", "--bogus=3"], 2),
     case("run-unexpected-argument", ["run", "--model", "{M}", "--temp", "0", "extra"], 2),

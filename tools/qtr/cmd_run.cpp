@@ -26,6 +26,7 @@ constexpr OptionSpec kRunOptions[] = {
     {"--n-predict", "N", "tokens to generate at most (default 128)"},
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
+    {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
 };
 constexpr auto kOptions = with_sampling_options(kRunOptions);
 
@@ -57,6 +58,7 @@ int run(const Args& args) {
   const bool random_seed = sampling.random_seed;
   SessionOptions session_options;
   session_options.n_ctx = args.integer("--ctx", 0, 1, int64_t(1) << 24);
+  session_options.kv_type = args.string("--kv-type").value_or("f16");
 
   const auto t0 = std::chrono::steady_clock::now();
   const auto model = Model::load(path, load);
