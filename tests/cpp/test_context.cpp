@@ -253,3 +253,37 @@ TEST(Context, PrefillEqualsTokenByToken) {
 
 }  // namespace
 }  // namespace qtr
+
+#include "qtr/embedding.hpp"
+
+namespace qtr {
+namespace {
+
+TEST(Embedding, PooledHiddenStateIsNormalisedDeterministicAndLeavesNoSequence) {
+  test::TempDir dir;
+  const auto model = tiny_model(dir);
+  Context ctx(model);
+  const auto tokens = random_tokens(12, 3, model->config().n_vocab);
+  const auto mean = embed(ctx, tokens, Pooling::mean);
+  const auto last = embed(ctx, tokens, Pooling::last);
+  ASSERT_EQ(mean.size(), static_cast<size_t>(model->config().n_embd));
+  double norm = 0.0;
+  for (float v : mean) norm += double(v) * v;
+  EXPECT_NEAR(norm, 1.0, 1e-5);
+  EXPECT_NE(mean, last);
+  EXPECT_EQ(mean, embed(ctx, tokens, Pooling::mean));
+  // The last token's state equals the hidden state Context::decode reports for it.
+  const SeqId s = ctx.create_sequence();
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < tokens.size(); ++i) batch.push_back({s, tokens[i], int64_t(i), i + 1 == tokens.size()});
+  ctx.decode(batch);
+  const auto hidden = ctx.hidden_states();
+  const auto raw = embed(ctx, tokens, Pooling::last, /*normalize=*/false);
+  EXPECT_EQ(std::vector<float>(hidden.begin(), hidden.end()), raw);
+  ctx.remove_sequence(s);
+  EXPECT_EQ(ctx.kv_memory().pages_used, 0);
+  EXPECT_THROW(embed(ctx, std::span<const TokenId>()), Error);
+}
+
+}  // namespace
+}  // namespace qtr
