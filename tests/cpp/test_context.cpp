@@ -287,3 +287,98 @@ TEST(Embedding, PooledHiddenStateIsNormalisedDeterministicAndLeavesNoSequence) {
 
 }  // namespace
 }  // namespace qtr
+
+#include "qtr/prefix_cache.hpp"
+
+namespace qtr {
+namespace {
+
+// Decodes tokens[from ..] into seq and returns the last position's logits.
+std::vector<float> finish(Context& ctx, SeqId seq, const std::vector<TokenId>& tokens, size_t from) {
+  std::vector<BatchEntry> batch;
+  for (size_t i = from; i < tokens.size(); ++i) batch.push_back({seq, tokens[i], int64_t(i), i + 1 == tokens.size()});
+  const auto l = ctx.decode(batch);
+  return {l.begin(), l.end()};
+}
+
+TEST(PrefixCache, AHitGivesTheLogitsOfAColdRunAndSkipsTheSharedPrefix) {
+  test::TempDir dir;
+  const auto model = tiny_model(dir);
+  const int64_t n_vocab = model->config().n_vocab;
+  ContextOptions options;
+  options.n_seq = 6;
+  options.kv_page_size = 4;
+  Context ctx(model, options);
+  PrefixCache cache(ctx, 2);
+  auto system = random_tokens(13, 21, n_vocab);
+  auto request = [&](uint32_t seed, size_t n) {
+    auto t = system;
+    const auto user = random_tokens(n, seed, n_vocab);
+    t.insert(t.end(), user.begin(), user.end());
+    return t;
+  };
+  const auto a = request(1, 5), b = request(2, 7);
+  auto hit = cache.acquire(a);
+  EXPECT_EQ(hit.n_cached, 0);
+  finish(ctx, hit.seq, a, 0);
+  cache.store(hit.seq, a);
+  ctx.remove_sequence(hit.seq);
+  EXPECT_EQ(cache.size(), 1u);
+
+  hit = cache.acquire(b);  // shares the system prompt with a
+  EXPECT_EQ(hit.n_cached, 13);
+  const auto got = finish(ctx, hit.seq, b, static_cast<size_t>(hit.n_cached));
+  const auto cold = alone(model, b, options);
+  EXPECT_EQ(got, std::vector<float>(cold.end() - n_vocab, cold.end()));
+  ctx.remove_sequence(hit.seq);
+
+  hit = cache.acquire(a);  // the whole request is cached: all but its last token are reused
+  EXPECT_EQ(hit.n_cached, static_cast<int64_t>(a.size()) - 1);
+  const auto again = finish(ctx, hit.seq, a, static_cast<size_t>(hit.n_cached));
+  const auto cold_a = alone(model, a, options);
+  EXPECT_EQ(again, std::vector<float>(cold_a.end() - n_vocab, cold_a.end()));
+  ctx.remove_sequence(hit.seq);
+  EXPECT_EQ(cache.hits(), 2);
+
+  // LRU: a third distinct prefix pushes out the least recently used entry.
+  const auto other = random_tokens(9, 99, n_vocab);
+  hit = cache.acquire(other);
+  finish(ctx, hit.seq, other, 0);
+  cache.store(hit.seq, other);
+  ctx.remove_sequence(hit.seq);
+  const auto third = random_tokens(6, 98, n_vocab);
+  hit = cache.acquire(third);
+  finish(ctx, hit.seq, third, 0);
+  cache.store(hit.seq, third);
+  ctx.remove_sequence(hit.seq);
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.acquire(a).n_cached, 0);  // a was the least recently used
+}
+
+TEST(PrefixCache, DecodeEvictsEntriesWhenTheCacheIsFull) {
+  test::TempDir dir;
+  const auto model = tiny_model(dir, 32);
+  ContextOptions options;
+  options.n_seq = 1;
+  options.n_ctx = 32;
+  options.kv_page_size = 4;
+  Context ctx(model, options);
+  PrefixCache cache(ctx, 4);
+  const auto prompt = random_tokens(28, 5, model->config().n_vocab);
+  auto hit = cache.acquire(prompt);
+  finish(ctx, hit.seq, prompt, 0);
+  cache.store(hit.seq, prompt);
+  ctx.remove_sequence(hit.seq);
+  // A different 28-token request does not fit beside the cached one: decode drops the entry and succeeds.
+  const auto other = random_tokens(28, 6, model->config().n_vocab);
+  hit = cache.acquire(other);
+  std::vector<BatchEntry> batch;
+  for (size_t i = 0; i < other.size(); ++i) batch.push_back({hit.seq, other[i], int64_t(i), i + 1 == other.size()});
+  EXPECT_THROW(ctx.decode(batch), Error);
+  EXPECT_NO_THROW(cache.decode(batch));
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(ctx.sequence_length(hit.seq), 28);
+}
+
+}  // namespace
+}  // namespace qtr
