@@ -382,3 +382,36 @@ TEST(PrefixCache, DecodeEvictsEntriesWhenTheCacheIsFull) {
 
 }  // namespace
 }  // namespace qtr
+
+#include <thread>
+
+#include "qtr/generate.hpp"
+
+namespace qtr {
+namespace {
+
+// One Model shared by several threads, a Session each, generating at the same time: every thread gets the tokens
+// it gets alone.
+TEST(Context, OneModelServesSeveralThreadsAtOnce) {
+  test::TempDir dir;
+  const auto model = tiny_model(dir);
+  auto run = [&](uint32_t seed) {
+    Session session(model, SessionOptions{0, 1});
+    GenerateOptions options;
+    options.n_predict = 24;
+    options.sampling.seed = seed;
+    options.stop_at_eog = false;
+    const auto prompt = random_tokens(5, seed, model->config().n_vocab);
+    return generate(session, prompt, options, nullptr).tokens;
+  };
+  std::vector<std::vector<TokenId>> alone_results;
+  for (uint32_t s = 1; s <= 4; ++s) alone_results.push_back(run(s));
+  std::vector<std::vector<TokenId>> threaded(4);
+  std::vector<std::thread> threads;
+  for (uint32_t s = 1; s <= 4; ++s) threads.emplace_back([&, s] { threaded[s - 1] = run(s); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(threaded, alone_results);
+}
+
+}  // namespace
+}  // namespace qtr
