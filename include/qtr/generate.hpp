@@ -1,6 +1,7 @@
 // The generation loop: prompt -> sampled tokens -> text, with stop conditions.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -19,6 +20,9 @@ struct GenerateOptions {
   bool stop_at_eog = true;        // stop at an end-of-generation token (see end_of_generation_tokens)
   std::vector<std::string> stop;  // stop strings: the text before the first one found is emitted, then it stops
   bool penalize_prompt = true;    // the prompt's tokens enter the penalty window (as in llama.cpp)
+  // Checked before every token: when it becomes true (set from any thread), generation stops with
+  // StopReason::cancelled, without waiting for the next piece of text. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 enum class StopReason {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "qtr/error.hpp"
 #include "qtr/tokenizer.hpp"
@@ -76,6 +77,10 @@ GenerateResult generate(Session& session, std::span<const TokenId> prompt, const
 
   std::span<const float> logits = session.eval(prompt);
   for (int64_t i = 0; i < options.n_predict; ++i) {
+    if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
+      result.stop_reason = StopReason::cancelled;
+      return result;
+    }
     const TokenId next = sampler.sample(logits);
     if (std::binary_search(eog.begin(), eog.end(), next)) {
       result.stop_reason = StopReason::eog;

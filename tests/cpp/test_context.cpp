@@ -415,3 +415,32 @@ TEST(Context, OneModelServesSeveralThreadsAtOnce) {
 
 }  // namespace
 }  // namespace qtr
+
+namespace qtr {
+namespace {
+
+TEST(Generate, CancelFlagStopsBeforeTheNextToken) {
+  test::TempDir dir;
+  const auto model = tiny_model(dir);
+  Session session(model);
+  std::atomic<bool> cancel{false};
+  GenerateOptions options;
+  options.n_predict = 1000;
+  options.stop_at_eog = false;
+  options.cancel = &cancel;
+  int pieces = 0;
+  const auto prompt = random_tokens(3, 1, model->config().n_vocab);
+  const auto result = generate(session, prompt, options, [&](std::string_view) {
+    if (++pieces == 5) cancel = true;  // as another thread would
+    return true;
+  });
+  EXPECT_EQ(result.stop_reason, StopReason::cancelled);
+  EXPECT_LT(result.tokens.size(), 1000u);
+  session.reset();
+  const auto none = generate(session, prompt, options, nullptr);  // already set: no token at all
+  EXPECT_EQ(none.stop_reason, StopReason::cancelled);
+  EXPECT_TRUE(none.tokens.empty());
+}
+
+}  // namespace
+}  // namespace qtr
