@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "default_model.hpp"
 #include "qtr/chat.hpp"
+#include "qtr/context.hpp"
 #include "qtr/error.hpp"
 #include "qtr/generate.hpp"
 #include "qtr/model.hpp"
@@ -91,10 +92,15 @@ int run(const Args& args) {
   const auto t2 = std::chrono::steady_clock::now();
   const double load_s = std::chrono::duration<double>(t1 - t0).count();
   const double gen_s = std::chrono::duration<double>(t2 - t1).count();
-  std::fprintf(stderr, "\nqtr run: %zu prompt tokens, %zu generated in %.3f s (%.1f tokens/s), load %.3f s, %s\n",
+  const KvMemory kv = session.context().kv_memory();
+  std::fprintf(stderr,
+               "\nqtr run: %zu prompt tokens, %zu generated in %.3f s (%.1f tokens/s), load %.3f s, %s; "
+               "KV cache %s: %.1f of %.1f MiB used (%zu bytes/token)\n",
                ids.size(), result.tokens.size(), gen_s,
                gen_s > 0 ? static_cast<double>(result.tokens.size()) / gen_s : 0.0, load_s,
-               describe_stop(result).c_str());
+               describe_stop(result).c_str(), session_options.kv_type.c_str(),
+               static_cast<double>(kv.bytes_used) / (1 << 20), static_cast<double>(kv.bytes_total) / (1 << 20),
+               kv.bytes_per_token);
   return 0;
 }
 
