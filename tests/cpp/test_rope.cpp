@@ -75,7 +75,10 @@ TEST_P(RopeScaling, EachFactorDividesItsPairsAngle) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, RopeScaling,
-                         ::testing::Values(static_cast<RopeFn>(&rope_normal), static_cast<RopeFn>(&rope_neox)));
+                         ::testing::Values(static_cast<RopeFn>(&rope_normal), static_cast<RopeFn>(&rope_neox)),
+                         [](const ::testing::TestParamInfo<RopeFn>& info) {
+                           return std::string(info.param == static_cast<RopeFn>(&rope_normal) ? "normal" : "neox");
+                         });
 
 }  // namespace
 }  // namespace qtr::ops
