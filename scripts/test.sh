@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite:
 #   1. GoogleTest unit tests and the pytest suite (CLI contracts, independent NumPy/SentencePiece/gguf references)
-#      on the Release build;
+#      on the Release build, then the Python package (pip install . into .venv) and its tests (tests/python_pkg);
 #   2. both again on an ASan+UBSan build;
 #   3. a short libFuzzer run of every file reader (QTR_FUZZ_SECONDS each, default 60);
 #   4. the kernel conformance test cross-compiled for AArch64 (NEON) and run under qemu-aarch64.
@@ -40,6 +40,13 @@ echo "=== release build"
 bash scripts/build.sh
 run_suite build release
 
+# The Python package (pyproject.toml: scikit-build-core + pybind11 from .venv, the extension built in build-py/),
+# installed into .venv and tested against the release qtr executable.
+echo "=== python package: pip install ."
+"$py" -m pip install -q --disable-pip-version-check --no-build-isolation .
+echo "=== python package: pytest"
+QTR_BIN="$root/build/qtr" "$py" -m pytest tests/python_pkg -q -p no:cacheprovider --junitxml="$results/release-python-pkg.xml"
+
 if [ "${QTR_QUICK:-0}" != 1 ]; then
   echo "=== sanitizer build (ASan + UBSan)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_SANITIZE=ON > /dev/null
@@ -51,9 +58,10 @@ if [ "${QTR_QUICK:-0}" != 1 ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_FUZZ=ON > /dev/null
   cmake --build build-fuzz
   "$py" tests/fuzz/make_seeds.py build-fuzz/seeds
-  for target in gguf safetensors sentencepiece_model; do
+  for target in gguf safetensors sentencepiece_model chat_template; do
     seeds=build-fuzz/seeds/${target%%_*}
     [ "$target" = sentencepiece_model ] && seeds=build-fuzz/seeds/spm
+    [ "$target" = chat_template ] && seeds=tests/fixtures/chat-templates  # the vendors' real templates
     corpus=build-fuzz/corpus/$target
     mkdir -p "$corpus"
     dict=()

