@@ -37,17 +37,9 @@ qtr_status qtr_chat_render(const qtr_model* model, const char* template_source, 
     const qtr::Model& m = *model_of(model).model;
     require(length, "length");
     check_buffer(text, capacity, "text");
-    const qtr::Vocab& vocab = m.tokenizer().vocab();
-    auto token_text = [&](qtr::TokenId id) {
-      return id >= 0 && static_cast<size_t>(id) < vocab.size() ? vocab.tokens[static_cast<size_t>(id)]
-                                                                : std::string();
-    };
-    qtr::ChatTemplateInputs inputs;
-    inputs.messages = messages_of(messages, n_messages);
-    inputs.add_generation_prompt = add_generation_prompt != 0;
-    inputs.bos_token = token_text(vocab.bos);
-    inputs.eos_token = token_text(vocab.eos);
-    write_text(template_for(m, template_source).render(inputs), text, capacity, length);
+    write_text(qtr::render_chat_prompt(m, template_for(m, template_source), messages_of(messages, n_messages),
+                                       add_generation_prompt != 0),
+               text, capacity, length);
   });
 }
 

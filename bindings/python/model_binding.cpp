@@ -88,17 +88,8 @@ std::string read_all(TextStream& stream) {
 
 std::string render_chat(PyModel& self, const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                         const Json& variables) {
-  const Vocab& vocab = self.handle->model().tokenizer().vocab();
-  auto token_text = [&](TokenId id) {
-    return id >= 0 && static_cast<size_t>(id) < vocab.size() ? vocab.tokens[static_cast<size_t>(id)] : std::string();
-  };
-  ChatTemplateInputs inputs;
-  inputs.messages = messages;
-  inputs.add_generation_prompt = add_generation_prompt;
-  inputs.bos_token = token_text(vocab.bos);
-  inputs.eos_token = token_text(vocab.eos);
-  inputs.variables = variables;
-  return self.handle->chat_template().render(inputs);
+  return render_chat_prompt(self.handle->model(), self.handle->chat_template(), messages, add_generation_prompt,
+                            variables);
 }
 
 Pooling to_pooling(const std::string& name) {

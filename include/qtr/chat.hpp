@@ -26,6 +26,11 @@ namespace qtr {
 ChatTemplate load_chat_template(const Model& model, const std::optional<std::string>& source = {},
                                 const std::string& origin = "chat template");
 
+// Renders `messages` with the model's BOS and EOS texts as bos_token / eos_token: the prompt as text.
+std::string render_chat_prompt(const Model& model, const ChatTemplate& chat_template,
+                               const std::vector<ChatMessage>& messages, bool add_generation_prompt = true,
+                               const Json& variables = Json());
+
 // Renders `messages` and tokenizes the text as the model expects: special tokens written by the template
 // ("<|im_start|>") become their ids, and BOS is added only when the vocabulary asks for it and the template did not
 // write it itself.

@@ -160,16 +160,9 @@ class Gemma3Graph final : public Graph {
     const ModelConfig& c = config_;
     const auto n = static_cast<int64_t>(batch.tokens.size());
     const int64_t d = c.n_embd;
-    // Activations, from the context's workspace: [n][width] each.
-    float* x = ws.buffer(0, n * d);
-    float* xn = ws.buffer(1, n * d);
-    float* q = ws.buffer(2, n * c.q_dim());
-    float* k = ws.buffer(3, n * c.kv_dim());
-    float* v = ws.buffer(4, n * c.kv_dim());
-    float* attn = ws.buffer(5, n * c.q_dim());
-    float* proj = ws.buffer(6, n * d);
-    float* gate = ws.buffer(7, n * c.n_ff);
-    float* up = ws.buffer(8, n * c.n_ff);
+    const DecoderActivations a(ws, c, n);
+    float *x = a.x, *xn = a.xn, *q = a.q, *k = a.k, *v = a.v, *attn = a.attn, *proj = a.proj, *gate = a.gate,
+          *up = a.up;
 
     for (int64_t t = 0; t < n; ++t) token_embd_.lookup(batch.tokens[t], x + t * d);
     ops::scale_inplace(x, embd_scale_, n * d);

@@ -43,6 +43,20 @@ class Graph {
   virtual size_t weight_bytes() const = 0;
 };
 
+// The activation buffers of a decoder's forward pass over n rows, from the workspace: [n][width] each.
+struct DecoderActivations {
+  DecoderActivations(ops::Workspace& ws, const ModelConfig& c, int64_t n)
+      : x(ws.buffer(0, n * c.n_embd)), xn(ws.buffer(1, n * c.n_embd)), q(ws.buffer(2, n * c.q_dim())),
+        k(ws.buffer(3, n * c.kv_dim())), v(ws.buffer(4, n * c.kv_dim())), attn(ws.buffer(5, n * c.q_dim())),
+        proj(ws.buffer(6, n * c.n_embd)), gate(ws.buffer(7, n * c.n_ff)), up(ws.buffer(8, n * c.n_ff)) {}
+  float* x;     // residual stream
+  float* xn;    // its normalised copy
+  float *q, *k, *v;
+  float* attn;  // attention output
+  float* proj;  // an output projection's result
+  float *gate, *up;
+};
+
 // Builds the graph for the file's general.architecture; throws qtr::Error(unsupported) naming an unknown one.
 std::unique_ptr<Graph> make_graph(const GgufFile& file, const ops::WeightOptions& options, int n_threads);
 

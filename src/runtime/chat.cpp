@@ -18,24 +18,34 @@ ChatTemplate load_chat_template(const Model& model, const std::optional<std::str
   return ChatTemplate::parse(model.chat_template(), "tokenizer.chat_template");
 }
 
-std::vector<TokenId> chat_prompt_tokens(const Model& model, const ChatTemplate& chat_template,
-                                        const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                                        const Json& variables) {
+namespace {
+std::string token_text(const Vocab& vocab, TokenId id) {
+  return id >= 0 && static_cast<size_t>(id) < vocab.size() ? vocab.tokens[static_cast<size_t>(id)] : std::string();
+}
+}  // namespace
+
+std::string render_chat_prompt(const Model& model, const ChatTemplate& chat_template,
+                               const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                               const Json& variables) {
   const Vocab& vocab = model.tokenizer().vocab();
-  auto token_text = [&](TokenId id) {
-    return id >= 0 && static_cast<size_t>(id) < vocab.size() ? vocab.tokens[static_cast<size_t>(id)] : std::string();
-  };
   ChatTemplateInputs inputs;
   inputs.messages = messages;
   inputs.add_generation_prompt = add_generation_prompt;
-  inputs.bos_token = token_text(vocab.bos);
-  inputs.eos_token = token_text(vocab.eos);
+  inputs.bos_token = token_text(vocab, vocab.bos);
+  inputs.eos_token = token_text(vocab, vocab.eos);
   inputs.variables = variables;
-  const std::string text = chat_template.render(inputs);
+  return chat_template.render(inputs);
+}
+
+std::vector<TokenId> chat_prompt_tokens(const Model& model, const ChatTemplate& chat_template,
+                                        const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                        const Json& variables) {
+  const std::string text = render_chat_prompt(model, chat_template, messages, add_generation_prompt, variables);
+  const std::string bos = token_text(model.tokenizer().vocab(), model.tokenizer().vocab().bos);
   EncodeOptions encode;
   encode.parse_special = true;
   // Templates that write the BOS text themselves ("{{ bos_token }}") must not get a second one.
-  encode.add_special = inputs.bos_token.empty() || text.compare(0, inputs.bos_token.size(), inputs.bos_token) != 0;
+  encode.add_special = bos.empty() || text.compare(0, bos.size(), bos) != 0;
   return model.tokenizer().encode(text, encode);
 }
 
