@@ -88,6 +88,7 @@ typedef struct qtr_model_options {
   int32_t n_threads; /* default thread count of its contexts (and for packing at load); 0 = all hardware threads */
   int32_t repack;    /* nonzero (default): pack quantized weights into kernel tiles; 0: compute on the file's rows */
   const char* isa;   /* kernels: "scalar", "avx2", "avx512", "neon"; NULL (default) = $QTR_ISA, else the best */
+  int32_t use_mmap;  /* nonzero (default): map the GGUF file; 0: read it into memory */
 } qtr_model_options;
 
 QTR_API qtr_status qtr_model_options_init(qtr_model_options* options, size_t struct_size);
@@ -97,7 +98,8 @@ static inline qtr_model_options qtr_model_options_default(void) {
   return o;
 }
 
-/* Loads a GGUF file or a Hugging Face checkpoint directory. options may be NULL (defaults). The file is mapped. */
+/* Loads a GGUF file or a Hugging Face checkpoint directory. options may be NULL (defaults). The file is mapped
+ * unless options->use_mmap is 0. */
 QTR_API qtr_status qtr_model_load(const char* path, const qtr_model_options* options, qtr_model** out_model);
 /* Releases the handle. Contexts created from it keep the model's data alive until they are freed. NULL: no-op. */
 QTR_API qtr_status qtr_model_free(qtr_model* model);

@@ -15,6 +15,7 @@ qtr_model_options model_defaults() {
   o.n_threads = 0;
   o.repack = 1;
   o.isa = nullptr;
+  o.use_mmap = 1;
   return o;
 }
 
@@ -35,6 +36,7 @@ qtr_status qtr_model_load(const char* path, const qtr_model_options* options, qt
     qtr::LoadOptions load;
     load.n_threads = o.n_threads;
     load.repack = o.repack != 0;
+    load.use_mmap = o.use_mmap != 0;
     if (o.isa != nullptr) load.isa = std::string(c_string(o.isa, "qtr_model_options.isa"));
     auto handle = std::make_unique<qtr_model>();
     handle->model = qtr::Model::load(path, load);

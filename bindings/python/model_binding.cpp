@@ -30,13 +30,14 @@ struct PyModel {
 };
 
 PyModel load_model(const std::filesystem::path& path, int threads, const std::string& kv_type, int64_t n_ctx,
-                   const std::string& isa, bool repack) {
+                   const std::string& isa, bool repack, bool mmap) {
   if (threads < 0) throw Error(Errc::invalid_argument, "threads must be >= 0 (0: all hardware threads)");
   if (n_ctx < 0) throw Error(Errc::invalid_argument, "n_ctx must be >= 0 (0: the training context, at most 4096)");
   LoadOptions load;
   load.n_threads = threads;
   load.isa = isa;
   load.repack = repack;
+  load.use_mmap = mmap;
   SessionOptions session;
   session.n_ctx = n_ctx;
   session.kv_type = kv_type;
@@ -139,6 +140,7 @@ Args:
     n_ctx: context length of each session; 0 = the model's training context, at most 4096.
     isa: kernels to use ("scalar", "avx2", "avx512", "neon"); "" = $QTR_ISA, else the best the CPU has.
     repack: pack quantized weights into kernel tiles (False: compute on the file's rows; same results).
+    mmap: map the file (False: read it into memory).
 
 Raises:
     qtr.FileNotFoundError: the path does not exist (also a FileNotFoundError).
@@ -147,6 +149,7 @@ Raises:
 )doc")
       .def(py::init(&load_model), py::arg("path"), py::kw_only(), py::arg("threads") = 0,
            py::arg("kv_type") = "f16", py::arg("n_ctx") = 0, py::arg("isa") = "", py::arg("repack") = true,
+           py::arg("mmap") = true,
            "Loads the model at `path` (see the class documentation for the options).")
 
       // ---- tokens ---------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ class Blob {
  public:
   // Maps `path` read-only. Throws qtr::Error(io) naming the path when it cannot be opened or mapped.
   static std::shared_ptr<const Blob> map_file(const std::filesystem::path& path);
+  // Reads `path` into memory (no mapping: the file may change or go away afterwards). Throws like map_file.
+  static std::shared_ptr<const Blob> read_file(const std::filesystem::path& path);
   // Takes ownership of `bytes`; `name` is used in error messages in place of a path.
   static std::shared_ptr<const Blob> from_bytes(std::vector<uint8_t> bytes, std::string name);
 

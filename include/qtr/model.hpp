@@ -31,6 +31,7 @@ struct LoadOptions {
   int n_threads = 0;      // default thread count for sessions (and for packing at load); 0 = all hardware threads
   std::string isa;        // kernels to use: "scalar", "avx2", "avx512", "neon"; empty = $QTR_ISA, else the best
   bool repack = true;     // pack quantized weights into kernel tiles (false: in-place kernels on the GGUF rows)
+  bool use_mmap = true;   // map the GGUF file (false: read it into memory, e.g. for files that may change)
 };
 
 class Model {

@@ -82,6 +82,7 @@ class Model:
         n_ctx: int = 0,
         isa: str = "",
         repack: bool = True,
+        mmap: bool = True,
     ) -> None:
         """Loads the model at `path`."""
     def tokenize(self, text: str, add_special: bool = True, parse_special: bool = False) -> list[int]:

@@ -4,11 +4,12 @@
 #include <thread>
 
 #include "models/graph.hpp"
+#include "qtr/blob.hpp"
+#include "qtr/context.hpp"
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
 #include "qtr/hf_import.hpp"
 #include "qtr/model.hpp"
-#include "qtr/context.hpp"
 
 namespace qtr {
 
@@ -24,8 +25,10 @@ int resolve_threads(int requested) {
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const LoadOptions& options) {
   std::shared_ptr<Model> model(new Model());
   model->n_threads_ = resolve_threads(options.n_threads);
-  model->file_ = std::make_shared<GgufFile>(open_model_file(path));
-  const bool mapped = !is_hf_checkpoint(path);  // a converted checkpoint lives in owned memory, not a file map
+  const bool checkpoint = is_hf_checkpoint(path);
+  model->file_ = std::make_shared<GgufFile>(checkpoint || options.use_mmap ? open_model_file(path)
+                                                                         : GgufFile::parse(Blob::read_file(path)));
+  const bool mapped = !checkpoint && options.use_mmap;  // converted or read files live in owned memory
   const kernels::Isa isa = kernels::select_isa(options.isa.empty() ? std::getenv("QTR_ISA") : options.isa.c_str());
   model->isa_ = static_cast<int>(isa);
   ops::WeightOptions weights;

@@ -25,10 +25,11 @@ int main(void) {
   printf("SKIP: the recorded layout is LP64's\n");
   return 77;
 #else
-  QTR_SIZE(qtr_model_options, 24);
+  QTR_SIZE(qtr_model_options, 32);
   QTR_LAYOUT(qtr_model_options, n_threads, 8);
   QTR_LAYOUT(qtr_model_options, repack, 12);
   QTR_LAYOUT(qtr_model_options, isa, 16);
+  QTR_LAYOUT(qtr_model_options, use_mmap, 24);
   QTR_SIZE(qtr_model_info, 104);
   QTR_LAYOUT(qtr_model_info, n_vocab, 8);
   QTR_LAYOUT(qtr_model_info, n_embd, 16);

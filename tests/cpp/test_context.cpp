@@ -464,3 +464,22 @@ TEST(Context, Q8KvNeedsHeadsOfWholeBlocks) {
 
 }  // namespace
 }  // namespace qtr
+
+namespace qtr {
+namespace {
+
+TEST(ModelLoad, ReadingInsteadOfMappingGivesTheSameLogits) {
+  test::TempDir dir;
+  test::TinyLlamaSpec spec;
+  spec.weight_type = TensorType::F16;
+  test::tiny_llama(spec).write(dir / "m.gguf");
+  LoadOptions read;
+  read.use_mmap = false;
+  const auto a = Model::load(dir / "m.gguf"), b = Model::load(dir / "m.gguf", read);
+  const auto tokens = random_tokens(9, 4, a->config().n_vocab);
+  EXPECT_EQ(alone(a, tokens, {}), alone(b, tokens, {}));
+  EXPECT_THROW(Model::load(dir / "missing.gguf", read), Error);
+}
+
+}  // namespace
+}  // namespace qtr

@@ -67,3 +67,13 @@ def test_cosine_similarity_helper(stories):
     assert sims.shape == (3, 3)
     np.testing.assert_allclose(np.diag(sims), 1.0, atol=1e-5)
     assert qtr.cosine_similarity(e[0], e[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_reading_instead_of_mapping_gives_the_same_logits(stories_path):
+    import numpy as np
+    import qtr
+
+    mapped = qtr.Model(stories_path, kv_type="f32")
+    read = qtr.Model(stories_path, kv_type="f32", mmap=False)
+    ids = mapped.tokenize("Once upon a time")
+    assert np.array_equal(mapped.logits(ids), read.logits(ids))
