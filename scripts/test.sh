@@ -54,6 +54,15 @@ if [ "${QTR_QUICK:-0}" != 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan sanitized
 
+  echo "=== ThreadSanitizer: one model, four threads each with its own context (C API)"
+  # libgomp is not built with TSan, so the contexts run one OpenMP thread each (docs/c-api.md).
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_TSAN=ON -DQTR_BUILD_TOOLS=OFF \
+    -DQTR_BUILD_BENCH=OFF > /dev/null
+  cmake --build build-tsan --target test_c_api_threads
+  build/qtr synth --out build-tsan/tiny.gguf --shape custom --n-embd 64 --n-ff 128 --n-layer 2 --n-head 4 \
+    --n-head-kv 2 --n-vocab 300 --type q8_0 --seed 3 > /dev/null
+  OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/c_api/test_c_api_threads build-tsan/tiny.gguf 1
+
   echo "=== fuzzing (${QTR_FUZZ_SECONDS:-60} s per reader)"
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_FUZZ=ON > /dev/null
   cmake --build build-fuzz
