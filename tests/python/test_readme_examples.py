@@ -37,6 +37,9 @@ def test_c_example(default_model, tmp_path):
     (tmp_path / "hello.c").write_text(source)
     cc = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "hello.c", f"-I{REPO_ROOT / 'include'}", f"-L{build}",
           "-lqtr", "-o", "hello"]
+    libs = subprocess.run(["ldd", str(build / "libqtr.so")], capture_output=True, text=True).stdout
+    if "libasan" in libs:  # the sanitizer build's library needs its runtime first in the program
+        cc.append("-fsanitize=address,undefined")
     r = subprocess.run(cc, capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     env = {**os.environ, "LD_LIBRARY_PATH": str(build)}
