@@ -89,6 +89,10 @@ typedef struct qtr_model_options {
   int32_t repack;    /* nonzero (default): pack quantized weights into kernel tiles; 0: compute on the file's rows */
   const char* isa;   /* kernels: "scalar", "avx2", "avx512", "neon"; NULL (default) = $QTR_ISA, else the best */
   int32_t use_mmap;  /* nonzero (default): map the GGUF file; 0: read it into memory */
+  /* How the inputs of the quantized matmuls are rounded (docs/accuracy.md): "precise" (NULL, the default): the
+   * projections after the norms get two int8 terms, next-token distributions close to a float run; "int8": one
+   * term everywhere, faster prompt processing, llama.cpp's accuracy. */
+  const char* matmul_inputs;
 } qtr_model_options;
 
 QTR_API qtr_status qtr_model_options_init(qtr_model_options* options, size_t struct_size);
@@ -119,6 +123,7 @@ typedef struct qtr_model_info {
   const char* name;
   const char* isa;           /* the kernels in use */
   const char* chat_template; /* the model's own chat template (Jinja source); "" when it has none */
+  const char* matmul_inputs; /* "precise" or "int8" (qtr_model_options.matmul_inputs) */
 } qtr_model_info;
 
 /* Fills the first info->struct_size bytes of *info. */

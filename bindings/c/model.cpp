@@ -16,6 +16,7 @@ qtr_model_options model_defaults() {
   o.repack = 1;
   o.isa = nullptr;
   o.use_mmap = 1;
+  o.matmul_inputs = nullptr;
   return o;
 }
 
@@ -38,6 +39,9 @@ qtr_status qtr_model_load(const char* path, const qtr_model_options* options, qt
     load.repack = o.repack != 0;
     load.use_mmap = o.use_mmap != 0;
     if (o.isa != nullptr) load.isa = std::string(c_string(o.isa, "qtr_model_options.isa"));
+    if (o.matmul_inputs != nullptr) {
+      load.matmul_inputs = qtr::parse_matmul_inputs(c_string(o.matmul_inputs, "qtr_model_options.matmul_inputs"));
+    }
     auto handle = std::make_unique<qtr_model>();
     handle->model = qtr::Model::load(path, load);
     handle->eog = qtr::end_of_generation_tokens(handle->model->tokenizer().vocab());
@@ -74,6 +78,7 @@ qtr_status qtr_model_get_info(const qtr_model* model, qtr_model_info* info) {
     out.name = c.name.c_str();
     out.isa = m.isa();
     out.chat_template = m.chat_template().c_str();
+    out.matmul_inputs = qtr::matmul_inputs_name(m.matmul_inputs());
     write_info(info, out, "qtr_model_info");
   });
 }

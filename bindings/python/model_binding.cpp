@@ -30,7 +30,7 @@ struct PyModel {
 };
 
 PyModel load_model(const std::filesystem::path& path, int threads, const std::string& kv_type, int64_t n_ctx,
-                   const std::string& isa, bool repack, bool mmap) {
+                   const std::string& isa, bool repack, bool mmap, const std::string& matmul_inputs) {
   if (threads < 0) throw Error(Errc::invalid_argument, "threads must be >= 0 (0: all hardware threads)");
   if (n_ctx < 0) throw Error(Errc::invalid_argument, "n_ctx must be >= 0 (0: the training context, at most 4096)");
   LoadOptions load;
@@ -38,6 +38,7 @@ PyModel load_model(const std::filesystem::path& path, int threads, const std::st
   load.isa = isa;
   load.repack = repack;
   load.use_mmap = mmap;
+  load.matmul_inputs = parse_matmul_inputs(matmul_inputs);
   SessionOptions session;
   session.n_ctx = n_ctx;
   session.kv_type = kv_type;
@@ -141,15 +142,18 @@ Args:
     isa: kernels to use ("scalar", "avx2", "avx512", "neon"); "" = $QTR_ISA, else the best the CPU has.
     repack: pack quantized weights into kernel tiles (False: compute on the file's rows; same results).
     mmap: map the file (False: read it into memory).
+    matmul_inputs: "precise" (default): the inputs of the projections after the norms are quantized in two int8
+        terms, next-token distributions close to a float run; "int8": one term, faster prompt processing
+        (docs/accuracy.md).
 
 Raises:
     qtr.FileNotFoundError: the path does not exist (also a FileNotFoundError).
     qtr.BadFormat, qtr.Unsupported, qtr.IOError: the file cannot be read as a model.
-    qtr.InvalidArgument: a bad option (kv_type, n_ctx, threads).
+    qtr.InvalidArgument: a bad option (kv_type, n_ctx, threads, matmul_inputs).
 )doc")
       .def(py::init(&load_model), py::arg("path"), py::kw_only(), py::arg("threads") = 0,
            py::arg("kv_type") = "f16", py::arg("n_ctx") = 0, py::arg("isa") = "", py::arg("repack") = true,
-           py::arg("mmap") = true,
+           py::arg("mmap") = true, py::arg("matmul_inputs") = "precise",
            "Loads the model at `path` (see the class documentation for the options).")
 
       // ---- tokens ---------------------------------------------------------------------------------------------
@@ -415,6 +419,9 @@ Returns:
       .def_property_readonly(
           "isa", [](const PyModel& s) { return std::string(s.handle->model().isa()); },
           "The kernels in use, e.g. 'avx512vnni'.")
+      .def_property_readonly(
+          "matmul_inputs", [](const PyModel& s) { return std::string(matmul_inputs_name(s.handle->model().matmul_inputs())); },
+          "How matmul inputs are quantized: 'precise' or 'int8'.")
       .def_property_readonly(
           "path", [](const PyModel& s) { return s.path; }, "The path the model was loaded from.")
       .def("__repr__", [](const PyModel& s) {

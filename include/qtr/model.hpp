@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "qtr/model_config.hpp"
@@ -27,11 +28,26 @@ namespace ops {
 struct Workspace;
 }
 
+// How the float inputs of the quantized matmuls are rounded for the integer kernels (docs/accuracy.md).
+enum class MatmulInputs {
+  // The inputs of the Q/K/V, gate/up and down projections in two int8 terms (the second quantizes the first's
+  // rounding error: about 15 bits); the attention output and the output head in one. Next-token distributions
+  // within KL ~1e-3 of transformers on the same weights, for more integer work in prompt processing.
+  precise,
+  // Every input one int8 term per block of 32 (llama.cpp's scheme): the least work, KL ~1e-2 on small models.
+  int8,
+};
+
+// "precise" / "int8", and back; parse throws qtr::Error(invalid_argument) naming the accepted values.
+const char* matmul_inputs_name(MatmulInputs inputs);
+MatmulInputs parse_matmul_inputs(std::string_view name);
+
 struct LoadOptions {
   int n_threads = 0;      // default thread count for sessions (and for packing at load); 0 = all hardware threads
   std::string isa;        // kernels to use: "scalar", "avx2", "avx512", "neon"; empty = $QTR_ISA, else the best
   bool repack = true;     // pack quantized weights into kernel tiles (false: in-place kernels on the GGUF rows)
   bool use_mmap = true;   // map the GGUF file (false: read it into memory, e.g. for files that may change)
+  MatmulInputs matmul_inputs = MatmulInputs::precise;
 };
 
 class Model {
@@ -44,6 +60,7 @@ class Model {
   int default_threads() const { return n_threads_; }
   const Graph& graph() const { return *graph_; }
   const char* isa() const;             // the kernels in use ("avx512vnni", ...)
+  MatmulInputs matmul_inputs() const { return matmul_inputs_; }
   size_t weight_bytes() const;         // weights in their compute form
   // The model's own chat template (GGUF tokenizer.chat_template, Jinja source); empty when the file has none.
   const std::string& chat_template() const { return chat_template_; }
@@ -56,6 +73,7 @@ class Model {
   std::string chat_template_;
   int n_threads_ = 1;
   int isa_ = 0;  // kernels::Isa
+  MatmulInputs matmul_inputs_ = MatmulInputs::precise;
 };
 
 struct SessionOptions {

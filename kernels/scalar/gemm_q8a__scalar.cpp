@@ -91,25 +91,45 @@ constexpr MatmulKernel kKernels[] = {
 
 std::span<const MatmulKernel> matmul_kernels__scalar() { return kKernels; }
 
+namespace {
+
+// x[0..32) -> a: d = max|x| / 127, q = round-to-nearest-even(x / d).
+void quantize_block(const float* v, ActBlock& a) {
+  float amax = 0.0f;
+  for (int i = 0; i < kActBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
+  a.d = amax / 127.0f;
+  const float id = a.d != 0.0f ? 1.0f / a.d : 0.0f;
+  int32_t sum = 0;
+  for (int i = 0; i < kActBlock; ++i) {
+    // Round to nearest even with the 1.5 * 2^23 trick (|v * id| <= 127): exact, and vectorisable, unlike
+    // a call to nearbyint.
+    const auto q = static_cast<int32_t>((v[i] * id + 12582912.0f) - 12582912.0f);
+    a.qs[i] = static_cast<int8_t>(std::clamp(q, -127, 127));
+    sum += a.qs[i];
+  }
+  a.sum = sum;
+}
+
+}  // namespace
+
 void quantize_activations(const float* x, int64_t n_tokens, int64_t k, int64_t x_stride, ActBlock* out) {
   const int64_t nb = k / kActBlock;
   for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t b = 0; b < nb; ++b) quantize_block(x + t * x_stride + b * kActBlock, out[t * nb + b]);
+  }
+}
+
+void quantize_activations_x2(const float* x, int64_t n_tokens, int64_t k, int64_t x_stride, ActBlock* out) {
+  const int64_t nb = k / kActBlock;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    ActBlock* main = out + 2 * t * nb;
+    ActBlock* residual = main + nb;
     for (int64_t b = 0; b < nb; ++b) {
       const float* v = x + t * x_stride + b * kActBlock;
-      float amax = 0.0f;
-      for (int i = 0; i < kActBlock; ++i) amax = std::max(amax, std::fabs(v[i]));
-      ActBlock& a = out[t * nb + b];
-      a.d = amax / 127.0f;
-      const float id = a.d != 0.0f ? 1.0f / a.d : 0.0f;
-      int32_t sum = 0;
-      for (int i = 0; i < kActBlock; ++i) {
-        // Round to nearest even with the 1.5 * 2^23 trick (|v * id| <= 127): exact, and vectorisable, unlike
-        // a call to nearbyint.
-        const auto q = static_cast<int32_t>((v[i] * id + 12582912.0f) - 12582912.0f);
-        a.qs[i] = static_cast<int8_t>(std::clamp(q, -127, 127));
-        sum += a.qs[i];
-      }
-      a.sum = sum;
+      quantize_block(v, main[b]);
+      float r[kActBlock];
+      for (int i = 0; i < kActBlock; ++i) r[i] = v[i] - main[b].d * static_cast<float>(main[b].qs[i]);
+      quantize_block(r, residual[b]);
     }
   }
 }

@@ -83,6 +83,7 @@ class Model:
         isa: str = "",
         repack: bool = True,
         mmap: bool = True,
+        matmul_inputs: Literal["precise", "int8"] | str = "precise",
     ) -> None:
         """Loads the model at `path`."""
     def tokenize(self, text: str, add_special: bool = True, parse_special: bool = False) -> list[int]:
@@ -225,6 +226,9 @@ class Model:
     @property
     def isa(self) -> str:
         """The kernels in use."""
+    @property
+    def matmul_inputs(self) -> str:
+        """How matmul inputs are quantized: 'precise' or 'int8'."""
     @property
     def path(self) -> str:
         """The path the model was loaded from."""

@@ -120,8 +120,13 @@ class DecoderGraph final : public Graph {
                                         ", expected [" + std::to_string(c.n_embd) + ", n_vocab]");
     }
     token_embd_ = ops::Embedding::from_view(embd, c.n_embd, config_.n_vocab);
+    // The projections after a norm or the FFN activation take options.inputs; the attention output and the
+    // output head one int8 term (ops::WeightOptions::with_int8_inputs).
     auto matrix = [&](const TensorView& view, int64_t n_in, int64_t n_out) {
       return ops::Matrix::from_view(view, n_in, n_out, options, n_threads);
+    };
+    auto int8_matrix = [&](const TensorView& view, int64_t n_in, int64_t n_out) {
+      return ops::Matrix::from_view(view, n_in, n_out, options.with_int8_inputs(), n_threads);
     };
     output_norm_ = ops::load_vector(f.require_tensor(N::output_norm), c.n_embd);
     if (auto freqs = f.optional_tensor(N::rope_freqs)) {
@@ -140,10 +145,10 @@ class DecoderGraph final : public Graph {
       }
     }
     if (auto out = f.optional_tensor(N::output)) {
-      output_ = matrix(*out, c.n_embd, config_.n_vocab);
+      output_ = int8_matrix(*out, c.n_embd, config_.n_vocab);
     } else {
       config_.tied_output = true;
-      ops::WeightOptions keep = options;
+      ops::WeightOptions keep = options.with_int8_inputs();
       keep.release_mapped_source = false;  // the embedding rows are still read from the map
       output_ = ops::Matrix::from_view(embd, c.n_embd, config_.n_vocab, keep, n_threads);
     }
@@ -161,7 +166,7 @@ class DecoderGraph final : public Graph {
         l.wk = matrix(f.require_tensor(N::layer(i, "attn_k")), c.n_embd, c.kv_dim());
         l.wv = matrix(f.require_tensor(N::layer(i, "attn_v")), c.n_embd, c.kv_dim());
       }
-      l.wo = matrix(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
+      l.wo = int8_matrix(f.require_tensor(N::layer(i, "attn_output")), c.q_dim(), c.n_embd);
       if (spec_.qkv_bias) {
         l.bq = ops::load_vector(f.require_tensor(N::layer(i, "attn_q", "bias")), c.q_dim());
         l.bk = ops::load_vector(f.require_tensor(N::layer(i, "attn_k", "bias")), c.kv_dim());

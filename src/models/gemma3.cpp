@@ -105,16 +105,21 @@ class Gemma3Graph final : public Graph {
     }
     token_embd_ = ops::Embedding::from_view(embd, c.n_embd, config_.n_vocab);
     embd_scale_ = std::sqrt(static_cast<float>(c.n_embd));
+    // The projections after a norm or the FFN activation take options.inputs; the attention output and the
+    // output head one int8 term (ops::WeightOptions::with_int8_inputs).
     auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) {
       return ops::Matrix::from_view(f.require_tensor(name), n_in, n_out, options, n_threads);
+    };
+    auto int8_matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) {
+      return ops::Matrix::from_view(f.require_tensor(name), n_in, n_out, options.with_int8_inputs(), n_threads);
     };
     auto vector = [&](const std::string& name, int64_t n) { return ops::load_vector(f.require_tensor(name), n); };
     output_norm_ = vector("output_norm.weight", c.n_embd);
     if (auto out = f.optional_tensor("output.weight")) {
-      output_ = ops::Matrix::from_view(*out, c.n_embd, config_.n_vocab, options, n_threads);
+      output_ = ops::Matrix::from_view(*out, c.n_embd, config_.n_vocab, options.with_int8_inputs(), n_threads);
     } else {
       config_.tied_output = true;
-      ops::WeightOptions keep = options;
+      ops::WeightOptions keep = options.with_int8_inputs();
       keep.release_mapped_source = false;  // the embedding rows are still read from the map
       output_ = ops::Matrix::from_view(embd, c.n_embd, config_.n_vocab, keep, n_threads);
     }
@@ -132,7 +137,7 @@ class Gemma3Graph final : public Graph {
       l.wq = matrix(layer_tensor(i, "attn_q"), c.n_embd, c.q_dim());
       l.wk = matrix(layer_tensor(i, "attn_k"), c.n_embd, c.kv_dim());
       l.wv = matrix(layer_tensor(i, "attn_v"), c.n_embd, c.kv_dim());
-      l.wo = matrix(layer_tensor(i, "attn_output"), c.q_dim(), c.n_embd);
+      l.wo = int8_matrix(layer_tensor(i, "attn_output"), c.q_dim(), c.n_embd);
       l.w_gate = matrix(layer_tensor(i, "ffn_gate"), c.n_embd, c.n_ff);
       l.w_up = matrix(layer_tensor(i, "ffn_up"), c.n_embd, c.n_ff);
       l.w_down = matrix(layer_tensor(i, "ffn_down"), c.n_ff, c.n_embd);

@@ -2,6 +2,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -62,6 +63,7 @@ Matrix Matrix::from_view(const TensorView& view, int64_t n_in, int64_t n_out, co
   m.n_in_ = n_in;
   m.n_out_ = n_out;
   m.f32_kernel_ = kernels::find_gemm_f32(options.isa);
+  m.inputs_ = options.inputs;
   if (view.type == TensorType::F32 && reinterpret_cast<uintptr_t>(view.data.data()) % alignof(float) == 0) {
     m.f32_ = reinterpret_cast<const float*>(view.data.data());
     return m;
@@ -129,31 +131,75 @@ std::vector<float> load_vector(const TensorView& view, int64_t n) {
   return to_f32(view);
 }
 
+namespace {
+
+// The quantized inputs of n_tokens rows of n_in floats (rows [t0, t1) of them, by the calling thread), in the
+// layout the kernels take: [n_tokens][nb], or [n_tokens][2][nb] for int8x2.
+void quantize_inputs(InputQuant inputs, const float* x, int64_t n_in, int64_t t0, int64_t t1, kernels::ActBlock* act) {
+  const int64_t nb = n_in / kernels::kActBlock;
+  if (inputs == InputQuant::int8x2) {
+    kernels::quantize_activations_x2(x + t0 * n_in, t1 - t0, n_in, n_in, act + 2 * t0 * nb);
+  } else {
+    kernels::quantize_activations(x + t0 * n_in, t1 - t0, n_in, n_in, act + t0 * nb);
+  }
+}
+
+// y[t][r] = W x[t] for rows r of tiles [tile_begin, tile_end). int8x2 runs the kernel over the 2 * n_tokens rows of
+// terms into `terms` ([2 * n_tokens][n_out]) and adds each token's pair, main term first.
+void gemm_tiles(const Matrix& w, int64_t tile_begin, int64_t tile_end, const kernels::ActBlock* act, int64_t n_tokens,
+                float* y, float* terms) {
+  const kernels::MatmulKernel* kernel = w.kernel();
+  const int64_t n_out = w.n_out(), n_in = w.n_in();
+  if (w.inputs() != InputQuant::int8x2) {
+    kernel->gemm(w.packed(), n_out, n_in, tile_begin, tile_end, act, n_tokens, y, n_out);
+    return;
+  }
+  kernel->gemm(w.packed(), n_out, n_in, tile_begin, tile_end, act, 2 * n_tokens, terms, n_out);
+  const int64_t r0 = std::min(n_out, tile_begin * kernel->tile_rows), r1 = std::min(n_out, tile_end * kernel->tile_rows);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* main = terms + 2 * t * n_out;
+    const float* residual = main + n_out;
+    float* out = y + t * n_out;
+    for (int64_t r = r0; r < r1; ++r) out[r] = main[r] + residual[r];
+  }
+}
+
+size_t act_rows(InputQuant inputs, int64_t n_tokens) {
+  return static_cast<size_t>(inputs == InputQuant::int8x2 ? 2 * n_tokens : n_tokens);
+}
+
+}  // namespace
+
 void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t n_tokens, int n_threads,
                  Workspace& ws) {
   const kernels::MatmulKernel* kernel = outputs.empty() ? nullptr : outputs[0].w->kernel();
+  const InputQuant inputs = outputs.empty() ? InputQuant::int8 : outputs[0].w->inputs();
   bool shared = kernel != nullptr;
-  int64_t work = 0;
+  int64_t work = 0, terms_size = 0;
   for (const auto& o : outputs) {
-    shared = shared && o.w->kernel() == kernel && o.w->n_in() == outputs[0].w->n_in();
+    shared = shared && o.w->kernel() == kernel && o.w->n_in() == outputs[0].w->n_in() && o.w->inputs() == inputs;
     work += o.w->n_out() * o.w->n_in() * n_tokens;
+    terms_size += 2 * n_tokens * o.w->n_out();
   }
   if (!shared || work < 32768) {
     for (const auto& o : outputs) matmul(*o.w, x, o.y, n_tokens, n_threads, ws);
     return;
   }
   const int64_t n_in = outputs[0].w->n_in(), nb = n_in / kernels::kActBlock;
-  ws.act.resize(static_cast<size_t>(n_tokens * nb));
+  ws.act.resize(act_rows(inputs, n_tokens) * static_cast<size_t>(nb));
+  if (inputs == InputQuant::int8x2) ws.terms.resize(static_cast<size_t>(terms_size));
   kernels::ActBlock* act = ws.act.data();
+  float* terms = ws.terms.data();
 #pragma omp parallel num_threads(n_threads)
   {
     const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
-    const int64_t t0 = n_tokens * it / nt, t1 = n_tokens * (it + 1) / nt;
-    kernels::quantize_activations(x + t0 * n_in, t1 - t0, n_in, n_in, act + t0 * nb);
+    quantize_inputs(inputs, x, n_in, n_tokens * it / nt, n_tokens * (it + 1) / nt, act);
 #pragma omp barrier
+    float* o_terms = terms;
     for (const auto& o : outputs) {
       const int64_t n_out = o.w->n_out(), n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
-      kernel->gemm(o.w->packed(), n_out, n_in, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, o.y, n_out);
+      gemm_tiles(*o.w, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, o.y, o_terms);
+      if (inputs == InputQuant::int8x2) o_terms += 2 * n_tokens * n_out;
     }
   }
 }
@@ -164,16 +210,17 @@ void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_t
   const int threads = work < 32768 ? 1 : n_threads;
   if (const kernels::MatmulKernel* kernel = w.kernel()) {
     const int64_t nb = n_in / kernels::kActBlock;
-    ws.act.resize(static_cast<size_t>(n_tokens * nb));
+    ws.act.resize(act_rows(w.inputs(), n_tokens) * static_cast<size_t>(nb));
+    if (w.inputs() == InputQuant::int8x2) ws.terms.resize(static_cast<size_t>(2 * n_tokens * n_out));
     kernels::ActBlock* act = ws.act.data();
+    float* terms = ws.terms.data();
     const int64_t n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
 #pragma omp parallel num_threads(threads)
     {
       const int64_t nt = omp_get_num_threads(), it = omp_get_thread_num();
-      const int64_t t0 = n_tokens * it / nt, t1 = n_tokens * (it + 1) / nt;
-      kernels::quantize_activations(x + t0 * n_in, t1 - t0, n_in, n_in, act + t0 * nb);
+      quantize_inputs(w.inputs(), x, n_in, n_tokens * it / nt, n_tokens * (it + 1) / nt, act);
 #pragma omp barrier
-      kernel->gemm(w.packed(), n_out, n_in, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, y, n_out);
+      gemm_tiles(w, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, y, terms);
     }
     return;
   }

@@ -13,16 +13,32 @@
 
 namespace qtr::ops {
 
+// How a quantized matrix's float inputs are quantized for its integer kernel, per call:
+//   int8:   one int8 term per block of 32 (scale max|x| / 127): llama.cpp's scheme, the least work;
+//   int8x2: that term plus a second one quantizing its residual (kernels::quantize_activations_x2): inputs carried
+//           to about 15 bits for twice the integer work (the weights are still read once).
+enum class InputQuant { int8, int8x2 };
+
 // How weights are prepared at load: which ISA's kernels, and whether to repack quantized weights into tiles.
 struct WeightOptions {
   kernels::Isa isa = kernels::Isa::scalar;
   bool repack = true;  // false: quantized weights stay in the mapped GGUF rows, used by the in-place kernels
   bool release_mapped_source = false;  // the views come from a file mapping whose packed pages may be dropped
+  InputQuant inputs = InputQuant::int8;
+
+  // The same with one-term inputs: for the matmuls whose inputs int8 already serves well (attention output, output
+  // head; docs/accuracy.md), where a second term would cost work and buy almost nothing.
+  WeightOptions with_int8_inputs() const {
+    WeightOptions o = *this;
+    o.inputs = InputQuant::int8;
+    return o;
+  }
 };
 
 // Scratch memory reused across calls (owned by a Session), so a forward pass allocates nothing once warm.
 struct Workspace {
   std::vector<kernels::ActBlock> act;    // quantized activations of the current matmul
+  std::vector<float> terms;              // InputQuant::int8x2: the kernel's two results per token, before the sum
   std::vector<std::vector<float>> f32;   // activation buffers, by slot
 
   // Buffer `slot` with room for n floats (grown, never shrunk).
@@ -48,6 +64,7 @@ class Matrix {
   int64_t n_in() const { return n_in_; }
   int64_t n_out() const { return n_out_; }
   const kernels::MatmulKernel* kernel() const { return kernel_; }  // nullptr: F32 path
+  InputQuant inputs() const { return inputs_; }                     // (quantized matrices only)
   kernels::GemmF32Fn f32_kernel() const { return f32_kernel_; }
   const float* f32() const { return f32_; }
   const uint8_t* packed() const { return in_place_ ? in_place_ : packed_.get(); }
@@ -59,6 +76,7 @@ class Matrix {
   };
   int64_t n_in_ = 0, n_out_ = 0;
   const kernels::MatmulKernel* kernel_ = nullptr;
+  InputQuant inputs_ = InputQuant::int8;
   kernels::GemmF32Fn f32_kernel_ = nullptr;
   std::unique_ptr<uint8_t[], FreeAligned> packed_;
   const uint8_t* in_place_ = nullptr;  // the mapped GGUF rows, for in-place kernels

@@ -22,6 +22,16 @@ int resolve_threads(int requested) {
 }
 }  // namespace
 
+const char* matmul_inputs_name(MatmulInputs inputs) {
+  return inputs == MatmulInputs::precise ? "precise" : "int8";
+}
+
+MatmulInputs parse_matmul_inputs(std::string_view name) {
+  if (name == "precise") return MatmulInputs::precise;
+  if (name == "int8") return MatmulInputs::int8;
+  throw Error(Errc::invalid_argument, "unknown matmul inputs '" + std::string(name) + "' (expected precise or int8)");
+}
+
 std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, const LoadOptions& options) {
   std::shared_ptr<Model> model(new Model());
   model->n_threads_ = resolve_threads(options.n_threads);
@@ -35,6 +45,8 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
   weights.isa = isa;
   weights.repack = options.repack;
   weights.release_mapped_source = mapped;
+  weights.inputs = options.matmul_inputs == MatmulInputs::precise ? ops::InputQuant::int8x2 : ops::InputQuant::int8;
+  model->matmul_inputs_ = options.matmul_inputs;
   model->graph_ = make_graph(*model->file_, weights, model->n_threads_);
   model->tokenizer_ = Tokenizer::create(Vocab::from_gguf(*model->file_));
   model->chat_template_ = model->file_->get_string("tokenizer.chat_template").value_or("");

@@ -30,6 +30,7 @@ int main(void) {
   QTR_LAYOUT(qtr_model_options, repack, 12);
   QTR_LAYOUT(qtr_model_options, isa, 16);
   QTR_LAYOUT(qtr_model_options, use_mmap, 24);
+  QTR_LAYOUT(qtr_model_options, matmul_inputs, 32); /* added after version 1 was recorded */
   QTR_SIZE(qtr_model_info, 104);
   QTR_LAYOUT(qtr_model_info, n_vocab, 8);
   QTR_LAYOUT(qtr_model_info, n_embd, 16);
@@ -44,6 +45,7 @@ int main(void) {
   QTR_LAYOUT(qtr_model_info, name, 80);
   QTR_LAYOUT(qtr_model_info, isa, 88);
   QTR_LAYOUT(qtr_model_info, chat_template, 96);
+  QTR_LAYOUT(qtr_model_info, matmul_inputs, 104); /* added after version 1 was recorded */
   QTR_SIZE(qtr_context_options, 56);
   QTR_LAYOUT(qtr_context_options, n_ctx, 8);
   QTR_LAYOUT(qtr_context_options, kv_budget_bytes, 16);

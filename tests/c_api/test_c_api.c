@@ -85,7 +85,8 @@ static void test_version_and_options(void) {
   CHECK(strcmp(qtr_status_name((qtr_status)1234), "unknown status") == 0);
 
   mo = qtr_model_options_default();
-  CHECK(mo.struct_size == sizeof mo && mo.n_threads == 0 && mo.repack == 1 && mo.isa == NULL);
+  CHECK(mo.struct_size == sizeof mo && mo.n_threads == 0 && mo.repack == 1 && mo.isa == NULL &&
+        mo.matmul_inputs == NULL);
   co = qtr_context_options_default();
   CHECK(co.struct_size == sizeof co && co.n_seq == 1 && co.kv_type == QTR_KV_F16 && co.kv_page_size == 16 &&
         co.n_ubatch == 512 && co.n_ctx == 0 && co.kv_budget_bytes == 0);
@@ -110,6 +111,7 @@ static void test_load_errors(const char* path) {
   qtr_model* model = (qtr_model*)&g_checks; /* must stay untouched on failure */
   qtr_model* const sentinel = model;
   qtr_model_options o = qtr_model_options_default();
+  qtr_model_info info;
   const char* garbage_path = "c_api_garbage.gguf";
   FILE* f;
   struct {
@@ -137,6 +139,10 @@ static void test_load_errors(const char* path) {
   o.isa = "\xff\xfe";
   EXPECT_STATUS(QTR_ERR_INVALID_ARGUMENT, qtr_model_load(path, &o, &model));
   o = qtr_model_options_default();
+  o.matmul_inputs = "int4";
+  EXPECT_STATUS(QTR_ERR_INVALID_ARGUMENT, qtr_model_load(path, &o, &model));
+  CHECK(strstr(qtr_last_error(), "precise or int8") != NULL);
+  o = qtr_model_options_default();
   o.n_threads = -3;
   EXPECT_STATUS(QTR_ERR_INVALID_ARGUMENT, qtr_model_load(path, &o, &model));
   o.struct_size = 4;
@@ -151,6 +157,16 @@ static void test_load_errors(const char* path) {
   EXPECT_STATUS(QTR_ERR_UNSUPPORTED, qtr_model_load(path, &newer.v1, &model));
   newer.later[3] = 0;
   OK(qtr_model_load(path, &newer.v1, &model));
+  OK(qtr_model_free(model));
+
+  /* The one-term inputs are selectable and reported. */
+  o = qtr_model_options_default();
+  o.matmul_inputs = "int8";
+  OK(qtr_model_load(path, &o, &model));
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  OK(qtr_model_get_info(model, &info));
+  CHECK(info.matmul_inputs != NULL && strcmp(info.matmul_inputs, "int8") == 0);
   OK(qtr_model_free(model));
 }
 
@@ -254,6 +270,7 @@ static void test_tokenizer(qtr_model* model, int stories) {
   CHECK(info.n_vocab > 0 && info.n_embd > 0 && info.n_layer > 0 && info.n_head > 0 && info.n_ctx_train > 0);
   CHECK(info.architecture != NULL && strcmp(info.architecture, "llama") == 0);
   CHECK(info.name != NULL && info.isa != NULL && strlen(info.isa) > 0 && info.chat_template != NULL);
+  CHECK(info.matmul_inputs != NULL && strcmp(info.matmul_inputs, "precise") == 0);
   CHECK(info.bos >= -1 && info.bos < info.n_vocab && info.eos < info.n_vocab && info.weight_bytes > 0);
   /* An older, smaller struct gets only its fields. */
   mini.struct_size = sizeof(size_t) + sizeof(int64_t);

@@ -170,6 +170,45 @@ bool check_activation_quantization() {
   return failures == before;
 }
 
+// quantize_activations_x2: the main rows are quantize_activations' bit for bit; each residual block quantizes
+// x - d q (float, unfused) the same way, so what remains is at most half a residual step, 1/254^2 of the block's
+// largest value.
+bool check_two_term_quantization() {
+  const int before = failures;
+  std::mt19937 rng(99);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t n_tokens = 3, k = 256, nb = k / kActBlock;
+  std::vector<float> x(static_cast<size_t>(n_tokens * k));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = normal(rng) * (i % 41 == 0 ? 30.0f : 1.0f);
+  for (int i = 64; i < 96; ++i) x[static_cast<size_t>(i)] = 0.0f;                 // an all-zero block
+  for (int i = 96; i < 128; ++i) x[static_cast<size_t>(i)] = (i % 2 ? 1 : -1) * 0.5f;  // exact in one term
+  std::vector<ActBlock> one(static_cast<size_t>(n_tokens * nb)), two(static_cast<size_t>(2 * n_tokens * nb));
+  quantize_activations(x.data(), n_tokens, k, k, one.data());
+  quantize_activations_x2(x.data(), n_tokens, k, k, two.data());
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t b = 0; b < nb; ++b) {
+      const ActBlock& o = one[static_cast<size_t>(t * nb + b)];
+      const ActBlock& m = two[static_cast<size_t>(2 * t * nb + b)];
+      const ActBlock& r = two[static_cast<size_t>((2 * t + 1) * nb + b)];
+      const std::string at = "token " + std::to_string(t) + " block " + std::to_string(b);
+      if (std::memcmp(&o, &m, sizeof o) != 0) fail("two-term main block differs from one term at " + at);
+      if (!(r.d <= m.d / 254.0f * 1.0001f)) fail("residual scale above d / 254 at " + at);
+      int32_t sum = 0;
+      for (int i = 0; i < kActBlock; ++i) {
+        const double v = x[static_cast<size_t>(t * k + b * kActBlock + i)];
+        const double left = v - static_cast<double>(m.d) * m.qs[i] - static_cast<double>(r.d) * r.qs[i];
+        if (std::fabs(left) > 0.5 * r.d * 1.001 + 1e-7 * std::fabs(v)) fail("two-term rounding too large at " + at);
+        sum += r.qs[i];
+      }
+      if (sum != r.sum) fail("residual block sum at " + at);
+    }
+  }
+  const ActBlock& zero_residual = two[static_cast<size_t>(nb + 2)];
+  const ActBlock& exact_residual = two[static_cast<size_t>(nb + 3)];
+  if (zero_residual.d != 0.0f || exact_residual.d != 0.0f) fail("residual of an exactly quantized block is not 0");
+  return failures == before;
+}
+
 }  // namespace
 
 int main() {
@@ -179,6 +218,7 @@ int main() {
     (ok ? passed : failed) += 1;
   };
   report(check_activation_quantization(), "quantize_activations");
+  report(check_two_term_quantization(), "quantize_activations_x2");
   for (const MatmulKernel& kernel : all_matmul_kernels()) {
     if (!isa_supported(kernel.isa)) {
       std::printf("%-44s skipped (this CPU lacks %s)\n", std::string(kernel.name).c_str(), isa_name(kernel.isa));

@@ -28,7 +28,14 @@ def test_properties(stories):
     assert stories.eos_token_id in stories.eog_token_ids
     assert stories.chat_template is None
     assert stories.kv_type == "f16" and stories.threads >= 1 and stories.isa
+    assert stories.matmul_inputs == "precise"
     assert "stories260K" in repr(stories) and stories.path.endswith("stories260K.gguf")
+
+
+def test_matmul_inputs_option(stories_path):
+    assert qtr.Model(stories_path, matmul_inputs="int8").matmul_inputs == "int8"
+    with pytest.raises(qtr.InvalidArgument, match="precise or int8"):
+        qtr.Model(stories_path, matmul_inputs="int16")
 
 
 def test_exception_hierarchy():

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "load_args.hpp"
 #include "kernels/cpu_features.hpp"
 #include "qtr/error.hpp"
 #include "qtr/context.hpp"
@@ -35,6 +36,7 @@ constexpr OptionSpec kOptions[] = {
     {"--parallel", "P[,P..]", "sequences decoded together (default 1); speeds are aggregate tokens/s"},
     {"--depth", "D[,D..]", "tokens already in each sequence's context before the test (default 0)"},
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
+    kMatmulInputsOption,
     {"--json", "", "one JSON object per test (llama-bench's jsonl fields)"},
     {"--isa", "NAME", "kernels: scalar, avx2, avx512, neon (default: $QTR_ISA or the best)"},
     {"--no-repack", "", "do not pack quantized weights: in-place kernels on the GGUF rows (to compare)"},
@@ -121,6 +123,7 @@ int run(const Args& args) {
     }
   }
   LoadOptions load;
+  read_matmul_inputs(args, load);
   load.isa = args.string("--isa").value_or("");
   load.repack = !args.flag("--no-repack");
   const auto model = Model::load(path, load);
@@ -191,22 +194,23 @@ int run(const Args& args) {
             std::strftime(time_buf, sizeof time_buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
             std::printf("{\"build_commit\": %s, \"cpu_info\": %s, \"backends\": \"CPU\", \"isa\": %s, "
                         "\"model_filename\": %s, \"model_type\": %s, \"model_size\": %llu, \"model_n_params\": %llu, "
-                        "\"n_threads\": %d, \"type_k\": %s, \"type_v\": %s, \"n_parallel\": %lld, "
+                        "\"matmul_inputs\": \"%s\", \"n_threads\": %d, \"type_k\": %s, \"type_v\": %s, \"n_parallel\": %lld, "
                         "\"n_prompt\": %lld, \"n_gen\": %lld, \"n_depth\": %lld, \"test_time\": \"%s\", "
                         "\"avg_ns\": %.0f, \"stddev_ns\": %.0f, \"avg_ts\": %.6f, \"stddev_ts\": %.6f, "
                         "\"samples_ns\": %s, \"samples_ts\": %s}\n",
                         json_string(QTR_BUILD_COMMIT).c_str(), json_string(kernels::cpu_features().brand).c_str(),
                         json_string(model->isa()).c_str(), json_string(path).c_str(), json_string(model_type).c_str(),
                         static_cast<unsigned long long>(model_size), static_cast<unsigned long long>(n_params),
-                        n_threads, json_string(kv_type).c_str(), json_string(kv_type).c_str(),
+                        matmul_inputs_name(model->matmul_inputs()), n_threads, json_string(kv_type).c_str(), json_string(kv_type).c_str(),
                         static_cast<long long>(n_par), static_cast<long long>(test.n_prompt),
                         static_cast<long long>(test.n_gen), static_cast<long long>(depth), time_buf, s.avg_ns,
                         s.stddev_ns, s.avg_ts, s.stddev_ts, json_array(s.samples_ns, true).c_str(),
                         json_array(s.samples_ts, false).c_str());
           } else {
-            std::printf("| %s | %.2f MiB | %.2f B | CPU (%s%s) | %d | %s | %.2f ± %.2f |\n", model_type.c_str(),
+            std::printf("| %s | %.2f MiB | %.2f B | CPU (%s%s%s) | %d | %s | %.2f ± %.2f |\n", model_type.c_str(),
                         static_cast<double>(model_size) / (1 << 20), static_cast<double>(n_params) / 1e9,
-                        model->isa(), load.repack ? "" : ", no repack", n_threads, name.c_str(), s.avg_ts,
+                        model->isa(), load.repack ? "" : ", no repack",
+                        model->matmul_inputs() == MatmulInputs::int8 ? ", int8 inputs" : "", n_threads, name.c_str(), s.avg_ts,
                         s.stddev_ts);
           }
           std::fflush(stdout);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "commands.hpp"
+#include "load_args.hpp"
 #include "qtr/error.hpp"
 #include "qtr/model.hpp"
 
@@ -17,6 +18,7 @@ constexpr OptionSpec kOptions[] = {
     {"--out", "FILE", "where to write the logits (little-endian float32, [n_ids][n_vocab])"},
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--kv-type", "TYPE", "element type of the KV cache: f32 (default here, for exact comparisons), f16 or q8_0"},
+    kMatmulInputsOption,
     {"--no-repack", "", "keep quantized weights in their GGUF rows (in-place kernels; same numbers, for comparison)"},
 };
 
@@ -45,6 +47,7 @@ int run(const Args& args) {
   const std::vector<TokenId> ids = parse_ids(args.require("--ids"));
   const std::string out_path = args.require("--out");
   LoadOptions load;
+  read_matmul_inputs(args, load);
   load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
   load.repack = !args.flag("--no-repack");
   const auto model = Model::load(path, load);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "load_args.hpp"
 #include "qtr/error.hpp"
 #include "qtr/model.hpp"
 
@@ -19,6 +20,7 @@ constexpr OptionSpec kOptions[] = {
     {"--chunks", "N", "score at most N chunks (default: all)"},
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
+    kMatmulInputsOption,
 };
 
 // -log softmax(logits)[target], in double precision.
@@ -37,6 +39,7 @@ int run(const Args& args) {
   const int64_t ctx = args.integer("--ctx", 512, 8, int64_t(1) << 20);
   const int64_t max_chunks = args.integer("--chunks", -1, -1, int64_t(1) << 30);
   LoadOptions load;
+  read_matmul_inputs(args, load);
   load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
   const auto model = Model::load(path, load);
   const Tokenizer& tok = model->tokenizer();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "load_args.hpp"
 #include "default_model.hpp"
 #include "qtr/chat.hpp"
 #include "qtr/context.hpp"
@@ -28,6 +29,7 @@ constexpr OptionSpec kRunOptions[] = {
     {"--threads", "N", "threads (default: all hardware threads)"},
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
+    kMatmulInputsOption,
 };
 constexpr auto kOptions = with_sampling_options(kRunOptions);
 
@@ -50,6 +52,7 @@ int run(const Args& args) {
   }
   const std::string path = model_path_or_default(args);
   LoadOptions load;
+  read_matmul_inputs(args, load);
   load.n_threads = static_cast<int>(args.integer("--threads", 0, 1, 1024));
   GenerateOptions gen;
   gen.n_predict = args.integer("--n-predict", 128, 0, int64_t(1) << 30);
