@@ -17,6 +17,9 @@ namespace qtr::capi {
 // When a field is appended, the struct's minimum stays the size of its first release.
 template <class T>
 constexpr size_t min_struct_size() { return sizeof(T); }
+// ABI 1 as first released ended qtr_model_options at use_mmap; matmul_inputs was appended.
+template <>
+constexpr size_t min_struct_size<qtr_model_options>() { return offsetof(qtr_model_options, matmul_inputs); }
 
 // Reads a caller's options struct of any released size into `out` (already holding the defaults): the fields the
 // caller's struct has are taken, the rest keep their defaults. Bytes past the fields this library knows (from a
@@ -38,7 +41,7 @@ void read_options(const T* user, T& out, const char* what) {
                                     std::to_string(sizeof(T)) + " bytes of this struct; update libqtr");
     }
   }
-  std::memcpy(&out, user, sizeof(T));
+  std::memcpy(static_cast<void*>(&out), user, std::min(size, sizeof(T)));  // an older struct: the rest stay defaults
   out.struct_size = sizeof(T);
 }
 
@@ -51,7 +54,7 @@ void init_options(T* user, size_t struct_size, const T& defaults, const char* wh
             what + " (" + std::to_string(min_struct_size<T>()) + " bytes)");
   }
   std::memset(static_cast<void*>(user), 0, struct_size);
-  std::memcpy(static_cast<void*>(user), &defaults, sizeof(T));
+  std::memcpy(static_cast<void*>(user), &defaults, std::min(struct_size, sizeof(T)));
   user->struct_size = struct_size;
 }
 

@@ -246,7 +246,7 @@ class DecoderGraph final : public Graph {
       ops::rmsnorm(x, l.ffn_norm.data(), xn, d, n, c.rms_norm_eps);
       const ops::MatmulOutput gate_up[] = {{&l.w_gate, gate}, {&l.w_up, up}};
       ops::matmul_many(gate_up, xn, n, n_threads, ws);
-      ops::silu_mul(gate, up, gate, n * c.n_ff);
+      ops::silu_mul(gate, up, gate, n * c.n_ff, n_threads);
       ops::matmul(l.w_down, gate, proj, n, n_threads, ws);
       ops::add_inplace(x, proj, n * d);
     }

@@ -195,7 +195,7 @@ class Gemma3Graph final : public Graph {
       ops::rmsnorm(x, l.ffn_norm.data(), xn, d, n, c.rms_norm_eps);
       const ops::MatmulOutput gate_up[] = {{&l.w_gate, gate}, {&l.w_up, up}};
       ops::matmul_many(gate_up, xn, n, n_threads, ws);
-      ops::gelu_tanh_mul(gate, up, gate, n * c.n_ff);
+      ops::gelu_tanh_mul(gate, up, gate, n * c.n_ff, n_threads);
       ops::matmul(l.w_down, gate, proj, n, n_threads, ws);
       ops::rmsnorm(proj, l.post_ffw_norm.data(), proj, d, n, c.rms_norm_eps);
       ops::add_inplace(x, proj, n * d);

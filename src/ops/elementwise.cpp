@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "ops.hpp"
@@ -59,16 +60,35 @@ void add_rows(float* x, const float* b, int64_t n, int64_t n_rows) {
   }
 }
 
-void silu_mul(const float* gate, const float* up, float* h, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) h[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+namespace {
+
+// f(i) for i in [0, n), split over n_threads when n is large enough to pay for waking them. Each element is
+// computed the same way whichever thread computes it, so the results do not depend on the thread count.
+template <class F>
+void for_each_element(int64_t n, int n_threads, F f) {
+  constexpr int64_t kMinPerThread = 4096;
+  const int threads = static_cast<int>(std::min<int64_t>(n_threads, std::max<int64_t>(1, n / kMinPerThread)));
+  if (threads <= 1) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < n; ++i) f(i);
 }
 
-void gelu_tanh_mul(const float* gate, const float* up, float* h, int64_t n) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  for (int64_t i = 0; i < n; ++i) {
+}  // namespace
+
+void silu_mul(const float* gate, const float* up, float* h, int64_t n, int n_threads) {
+  for_each_element(n, n_threads, [=](int64_t i) { h[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i]; });
+}
+
+void gelu_tanh_mul(const float* gate, const float* up, float* h, int64_t n, int n_threads) {
+  // 0.5 g (1 + tanh(u)) = g / (1 + exp(-2u)): one expf instead of a tanhf (which is expm1f and more).
+  constexpr float kTwoSqrt2OverPi = 2.0f * 0.7978845608028654f;
+  for_each_element(n, n_threads, [=](int64_t i) {
     const float g = gate[i];
-    h[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
-  }
+    h[i] = g / (1.0f + std::exp(-kTwoSqrt2OverPi * (g + 0.044715f * g * g * g))) * up[i];
+  });
 }
 
 void scale_inplace(float* x, float s, int64_t n) {

@@ -138,10 +138,10 @@ void rope_neox(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64
 void add_rows(float* x, const float* b, int64_t n, int64_t n_rows);
 
 // h[i] = silu(gate[i]) * up[i]
-void silu_mul(const float* gate, const float* up, float* h, int64_t n);
+void silu_mul(const float* gate, const float* up, float* h, int64_t n, int n_threads = 1);
 
 // h[i] = gelu(gate[i]) * up[i], GELU in its tanh approximation (GeGLU: Gemma's feed-forward)
-void gelu_tanh_mul(const float* gate, const float* up, float* h, int64_t n);
+void gelu_tanh_mul(const float* gate, const float* up, float* h, int64_t n, int n_threads = 1);
 
 // x[i] *= s
 void scale_inplace(float* x, float s, int64_t n);

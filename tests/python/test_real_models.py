@@ -32,12 +32,11 @@ MAKE_REFERENCE = REPO_ROOT / "tests" / "reference" / "make_real_model_reference.
 
 MEAN_KL_MAX = 0.01
 TOP1_MIN = 0.95
-# The issue's targets above are not met reliably: the int8 rounding of the matmul inputs dominates the difference
-# (docs/accuracy.md: the same rounding applied to a float64 reference gives the same KL), and since any change in
-# float summation order (another ISA's attention kernel, another KV type) re-draws which values round which way, the
-# measured KL moves between about 0.0097 and 0.0125 and top-1 between 94% and 98%. The bounds used here hold for
-# every ISA, to catch regressions, until the activations are quantized more finely.
-BOUNDS = {"smollm2": (0.015, 0.93), "gemma3-270m": (0.015, 0.93)}
+# Bounds per `--matmul-inputs` mode. precise (the default) measures KL ~0.0008 and top-1 98.8-99.2% on every ISA;
+# its bounds are tighter than the issue's targets to catch regressions. int8 (one int8 term per block of 32, as
+# llama.cpp does) measures KL 0.0097-0.0125 and top-1 94-98%, moving with float summation order (another ISA's
+# attention re-draws which inputs round which way): it does not meet the targets, and is held to looser bounds.
+BOUNDS = {"precise": (0.003, 0.97), "int8": (0.015, 0.93)}
 KEPT_MASS_MIN = 0.99
 ROWS_PER_READ = 16  # logits rows read at a time: Gemma's 262144-wide rows make the whole file 268 MB
 QTR_SLOW_TIMEOUT_S = 600
@@ -115,8 +114,9 @@ def kl_lower_bound(ref_ids: np.ndarray, ref_logprobs: np.ndarray, ref_rest_logpr
     return float(np.sum(np.exp(logp) * (logp - logq)))
 
 
-def qtr_logits(qtr, model: Path, tokens: np.ndarray, out: Path) -> np.memmap:
-    r = qtr("logits", "--model", str(model), "--ids", ids_arg(tokens), "--out", str(out), timeout=QTR_SLOW_TIMEOUT_S)
+def qtr_logits(qtr, model: Path, tokens: np.ndarray, out: Path, matmul_inputs: str) -> np.memmap:
+    r = qtr("logits", "--model", str(model), "--ids", ids_arg(tokens), "--out", str(out),
+            "--matmul-inputs", matmul_inputs, timeout=QTR_SLOW_TIMEOUT_S)
     if r.returncode != 0 and "unsupported architecture" in r.err:
         pytest.skip(f"qtr cannot run {model.name} yet: {r.err.strip()}")
     r.check()
@@ -144,8 +144,9 @@ def test_tokens_match_qtr_tokenizer(qtr, real_model, reference):
     assert ids[:len(reference.tokens)] == reference.tokens.tolist()
 
 
-def test_logits_match_transformers(qtr, real_model, reference, tmp_path):
-    logits = qtr_logits(qtr, MODELS_DIR / real_model.gguf, reference.tokens, tmp_path / "logits.f32")
+@pytest.mark.parametrize("matmul_inputs", ["precise", "int8"])
+def test_logits_match_transformers(qtr, real_model, reference, tmp_path, matmul_inputs):
+    logits = qtr_logits(qtr, MODELS_DIR / real_model.gguf, reference.tokens, tmp_path / "logits.f32", matmul_inputs)
     n = len(reference.tokens)
     kl = np.empty(n)
     top1 = np.empty(n, dtype=bool)
@@ -156,10 +157,12 @@ def test_logits_match_transformers(qtr, real_model, reference, tmp_path):
             ids, logprobs = reference.head(i)
             kl[i] = kl_lower_bound(ids, logprobs, reference.rest_logprob[i], row)
             top1[i] = int(np.argmax(row)) == int(ids[0])
-    print(f"\n{real_model.key}: KL(transformers || qtr) over {n} positions: mean {kl.mean():.5f} "
+    print(f"\n{real_model.key} ({matmul_inputs}): KL(transformers || qtr) over {n} positions: mean {kl.mean():.5f} "
           f"(median {np.median(kl):.5f}, p95 {np.percentile(kl, 95):.5f}, max {kl.max():.5f}); "
           f"top-1 agreement {top1.sum()}/{n} = {top1.mean():.2%}")
-    kl_max, top1_min = BOUNDS.get(real_model.key, (MEAN_KL_MAX, TOP1_MIN))
+    kl_max, top1_min = BOUNDS[matmul_inputs]
+    if matmul_inputs == "precise":  # the default mode meets the issue's targets, with room
+        assert kl_max <= MEAN_KL_MAX and top1_min >= TOP1_MIN
     assert kl.mean() <= kl_max and top1.mean() >= top1_min, (kl.mean(), top1.mean())
 
 
@@ -167,8 +170,8 @@ def test_logits_match_transformers(qtr, real_model, reference, tmp_path):
 
 # `qtr perplexity --model SmolLM2-135M-Instruct.Q4_1.gguf --file tests/data/public-domain-en.txt --ctx 512`, as
 # docs/accuracy.md records it (default f16 KV cache). The same for every thread count; other ISAs move it a little.
-SMOLLM2_PERPLEXITY = 25.0031
-PERPLEXITY_RTOL = 1e-2  # float summation order (ISA) moves it by a few 0.1% (int8 rounding flips)
+SMOLLM2_PERPLEXITY = 24.9088
+PERPLEXITY_RTOL = 5e-3  # float summation order (ISA) moves it a little
 
 
 def test_smollm2_perplexity_is_the_documented_one(qtr):
