@@ -12,7 +12,8 @@
 //            [ quants of block 2p ][ quants of block 2p+1 ]
 //   quants of a block: C chunks of 64 bytes; chunk c holds, for each row (lane) j, 4 bytes of that row's block:
 //     4-bit: C = 4; byte i of chunk c: element 4c+i in the low nibble, element 16+4c+i in the high nibble
-//     8-bit: C = 8; byte i of chunk c: element 4c+i (so chunks 0-3 are elements 0-15, chunks 4-7 are 16-31)
+//     8-bit: C = 8; byte i of chunk c: element 4c+i (so chunks 0-3 are elements 0-15, chunks 4-7 are 16-31),
+//            stored as TileFormat::bytes says (int8, uint8, or value + 128)
 // One 64-byte load gives 16 rows x 4 bytes, the width of a 512-bit register of 32-bit lanes (two 256-bit or four
 // 128-bit registers elsewhere), and each lane's 4 bytes meet the same 4 broadcast activation bytes.
 //
@@ -31,12 +32,18 @@ namespace qtr::kernels::tiles {
 
 inline constexpr int64_t kRows = 16;
 
+// How an 8-bit format stores its values: as int8 (Q6_K), as bytes that are never negative (Q5_1, Q5_K: 0..31), or
+// biased to unsigned, value + 128 (Q8_0, Q5_0). Unsigned bytes are what vpdpbusd multiplies with the signed
+// activations; the bias comes back out as 128 * (the activation block's sum), once per block.
+enum class Bytes { int8, uint8, biased128 };
+
 struct TileFormat {
   int bits;        // 4 or 8
   bool offset8;    // 4-bit: the value is q - 8 (folded into the activation sum)
   bool scale_f32;  // scales and mins are f32 (else fp16)
   bool has_min;    // x = s * q + m
   int halves;      // scales per block: 1, or 2 (one per 16 elements; 8-bit only)
+  Bytes bytes = Bytes::int8;  // 8-bit: how the values are stored
 
   constexpr int64_t chunks() const { return bits == 4 ? 4 : 8; }
   constexpr int64_t value_bytes() const { return scale_f32 ? 4 : 2; }
@@ -48,10 +55,18 @@ struct TileFormat {
 inline constexpr TileFormat kQ4_0{4, true, false, false, 1};
 inline constexpr TileFormat kQ4_1{4, false, false, true, 1};
 inline constexpr TileFormat kQ4_K{4, false, true, true, 1};
-inline constexpr TileFormat kQ8_0{8, false, false, false, 1};  // also Q5_0
-inline constexpr TileFormat kQ5_1{8, false, false, true, 1};
-inline constexpr TileFormat kQ5_K{8, false, true, true, 1};
-inline constexpr TileFormat kQ6_K{8, false, true, false, 2};
+inline constexpr TileFormat kQ8_0{8, false, false, false, 1, Bytes::biased128};  // also Q5_0
+inline constexpr TileFormat kQ5_1{8, false, false, true, 1, Bytes::uint8};
+inline constexpr TileFormat kQ5_K{8, false, true, true, 1, Bytes::uint8};
+inline constexpr TileFormat kQ6_K{8, false, true, false, 2, Bytes::int8};
+
+// The value of an 8-bit format's stored byte.
+template <TileFormat F>
+constexpr int32_t byte_value(uint8_t byte) {
+  if constexpr (F.bytes == Bytes::int8) return static_cast<int8_t>(byte);
+  else if constexpr (F.bytes == Bytes::biased128) return static_cast<int32_t>(byte) - 128;
+  else return byte;
+}
 
 inline int64_t n_tiles(int64_t n_rows) { return (n_rows + kRows - 1) / kRows; }
 

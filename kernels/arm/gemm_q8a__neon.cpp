@@ -49,8 +49,10 @@ void tile_one_token(const uint8_t* tile_base, const tiles::Geometry& g, const Ac
           dot[r][0] = vdotq_s32(dot[r][0], lo, broadcast4(a.qs + 4 * c));
           dot[r][0] = vdotq_s32(dot[r][0], hi, broadcast4(a.qs + 16 + 4 * c));
         } else {
+          // int8 and uint8 bytes (0..31) are the values as they are; biased bytes go back to int8.
           const int h = H == 2 ? c / 4 : 0;
-          dot[r][h] = vdotq_s32(dot[r][h], vreinterpretq_s8_u8(w), broadcast4(a.qs + 4 * c));
+          const uint8x16_t v = F.bytes == tiles::Bytes::biased128 ? veorq_u8(w, vdupq_n_u8(0x80)) : w;
+          dot[r][h] = vdotq_s32(dot[r][h], vreinterpretq_s8_u8(v), broadcast4(a.qs + 4 * c));
         }
       }
     }

@@ -38,7 +38,7 @@ int32_t block_dot(const uint8_t* quants, int64_t j, const ActBlock& a, int first
       w = e < 16 ? (byte & 0x0F) : (byte >> 4);
       if (F.offset8) w -= 8;
     } else {
-      w = static_cast<int8_t>(quants[(e / 4 * tiles::kRows + j) * 4 + e % 4]);
+      w = tiles::byte_value<F>(quants[(e / 4 * tiles::kRows + j) * 4 + e % 4]);
     }
     dot += w * a.qs[e];
   }

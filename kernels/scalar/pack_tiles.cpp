@@ -31,12 +31,15 @@ void pack(const uint8_t* src, int64_t n_rows, int64_t k, uint8_t* dst, int64_t t
       if (row >= n_rows) break;
       const uint8_t* src_row = src + static_cast<size_t>(row) * row_bytes;
       for (int64_t b = 0; b < g.nb; ++b) {
-        const TileBlock block = Decode(src_row, b);
+        TileBlock block = Decode(src_row, b);
         for (int h = 0; h < F.halves; ++h) {
           store_value(const_cast<void*>(g.scales(tile, b, h)), j, block.scale[h], F.scale_f32);
         }
         if (F.has_min) store_value(const_cast<void*>(g.mins(tile, b)), j, block.min, F.scale_f32);
         auto* quants = const_cast<uint8_t*>(g.quants(tile, b));
+        if constexpr (F.bits == 8 && F.bytes == tiles::Bytes::biased128) {
+          for (uint8_t& q : block.q) q ^= 0x80;  // int8 v -> uint8 v + 128
+        }
         for (int64_t c = 0; c < F.chunks(); ++c) std::memcpy(quants + (c * tiles::kRows + j) * 4, block.q + 4 * c, 4);
       }
     }

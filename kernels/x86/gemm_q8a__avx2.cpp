@@ -69,11 +69,18 @@ void half_tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBloc
                                                  _mm256_maddubs_epi16(hi, broadcast4(a.qs + 16 + 4 * c)));
           dot[t][0] = _mm256_add_epi32(dot[t][0], _mm256_madd_epi16(pairs, ones));
         }
+      } else if constexpr (F.bytes == tiles::Bytes::uint8) {  // 0..31: vpmaddubsw's pairs cannot saturate
+        for (int t = 0; t < T; ++t) {
+          const __m256i pairs = _mm256_maddubs_epi16(w, broadcast4(act[t * g.nb + b].qs + 4 * c));
+          dot[t][0] = _mm256_add_epi32(dot[t][0], _mm256_madd_epi16(pairs, ones));
+        }
       } else {
-        const __m256i magnitude = _mm256_abs_epi8(w);
+        // Signed values (biased bytes back to int8 first): |w| times a with w's sign, so no pair can saturate.
+        const __m256i sw = F.bytes == tiles::Bytes::biased128 ? _mm256_xor_si256(w, _mm256_set1_epi8(static_cast<char>(0x80))) : w;
+        const __m256i magnitude = _mm256_abs_epi8(sw);
         const int h = H == 2 ? c / 4 : 0;
         for (int t = 0; t < T; ++t) {
-          const __m256i signed_a = _mm256_sign_epi8(broadcast4(act[t * g.nb + b].qs + 4 * c), w);
+          const __m256i signed_a = _mm256_sign_epi8(broadcast4(act[t * g.nb + b].qs + 4 * c), sw);
           dot[t][h] = _mm256_add_epi32(dot[t][h], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, signed_a), ones));
         }
       }

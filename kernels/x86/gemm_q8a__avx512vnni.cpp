@@ -40,9 +40,10 @@ inline void store_rows(float* y, __m512 v, int64_t valid) {
   else _mm512_mask_storeu_ps(y, static_cast<__mmask16>((1u << valid) - 1), v);
 }
 
-// 4-bit weights are unsigned nibbles (the u8 operand, activations the s8 one). 8-bit weights are signed (the s8
-// operand): activations are biased to unsigned (a + 128) and the bias removed with 128 * sum(w), itself computed
-// by vpdpbusd against a vector of 128s. With few tokens, several independent accumulators per token shorten the
+// 4-bit weights are unsigned nibbles (the u8 operand, activations the s8 one), and so are the 8-bit bytes of
+// Bytes::uint8 and Bytes::biased128 (whose bias leaves as 128 * sum(a)). int8 weights (Q6_K) are the s8 operand:
+// activations are biased to unsigned (a + 128) and the bias removed with 128 * sum(w), itself computed by vpdpbusd
+// against a vector of 128s. With few tokens, several independent accumulators per token shorten the
 // chains of dependent vpdpbusd (integer sums: the order does not change the result).
 template <TileFormat F, int T>
 void tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
@@ -72,6 +73,14 @@ void tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* ac
           d = _mm512_dpbusd_epi32(d, hi, broadcast4(a.qs + 16 + 4 * c));
         }
       }
+    } else if constexpr (F.bytes != tiles::Bytes::int8) {  // unsigned bytes: straight into vpdpbusd
+      for (int c = 0; c < 8; ++c) {
+        const __m512i w = _mm512_loadu_si512(q + c * 64);
+        for (int t = 0; t < T; ++t) {
+          __m512i& d = dot[t][c % A];
+          d = _mm512_dpbusd_epi32(d, w, broadcast4(act[t * g.nb + b].qs + 4 * c));
+        }
+      }
     } else {
       for (int c = 0; c < 8; ++c) {
         const __m512i w = _mm512_loadu_si512(q + c * 64);
@@ -93,7 +102,10 @@ void tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* ac
         const ActBlock& a = act[t * g.nb + b];
         __m512i sum = dot[t][0];
         for (int i = 1; i < A; ++i) sum = _mm512_add_epi32(sum, dot[t][i]);
-        if constexpr (F.bits == 8) sum = _mm512_sub_epi32(sum, total_correction);
+        if constexpr (F.bits == 8 && F.bytes == tiles::Bytes::int8) sum = _mm512_sub_epi32(sum, total_correction);
+        if constexpr (F.bits == 8 && F.bytes == tiles::Bytes::biased128) {
+          sum = _mm512_sub_epi32(sum, _mm512_set1_epi32(128 * a.sum));
+        }
         if constexpr (F.offset8) sum = _mm512_sub_epi32(sum, _mm512_set1_epi32(8 * a.sum));
         const __m512 s = _mm512_mul_ps(scale0, _mm512_set1_ps(a.d));
         acc[t] = _mm512_add_ps(acc[t], _mm512_mul_ps(s, _mm512_cvtepi32_ps(sum)));
