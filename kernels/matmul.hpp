@@ -62,6 +62,12 @@ struct MatmulKernel {
   // True for the in-place kernels (`__rows`): they read the GGUF rows where they lie, `pack` is a plain copy
   // (used only by tests), and a tile is one row.
   bool in_place = false;
+  // Optional: the two-term form. act holds 2 * n_tokens rows, each token's main row then its residual row
+  // (quantize_activations_x2); y[t] = (gemm of the main row) + (gemm of the residual row), the same bits as running
+  // `gemm` over the 2 * n_tokens rows and adding each pair, without storing the terms. nullptr: the caller does
+  // exactly that.
+  void (*gemm_x2)(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+                  const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) = nullptr;
 };
 
 // The F32 matmul for an ISA (every ISA has one).

@@ -118,4 +118,25 @@ inline void run(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_b
   }
 }
 
+// The two-term walk (MatmulKernel::gemm_x2): act holds 2 rows per token; a pair tile of P rows takes P / 2
+// tokens and stores each token's two results added. Pair8 takes 4 tokens, Pair4 2, Pair2 1.
+template <TileFormat F, TileFn Pair2, TileFn Pair4, TileFn Pair8>
+inline void run_x2(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+                   const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
+  const Geometry g(k, F);
+  for (int64_t t = tile_begin; t < tile_end; ++t) {
+    const uint8_t* tile = g.tile(packed, t);
+    const int64_t row0 = t * kRows;
+    const int64_t valid = n_rows - row0;
+    int64_t n = 0;
+    if (Pair8 != Pair4) {
+      for (; n + 4 <= n_tokens; n += 4) Pair8(tile, g, act + 2 * n * g.nb, y + n * y_stride + row0, y_stride, valid);
+    }
+    if (Pair4 != Pair2) {
+      for (; n + 2 <= n_tokens; n += 2) Pair4(tile, g, act + 2 * n * g.nb, y + n * y_stride + row0, y_stride, valid);
+    }
+    for (; n < n_tokens; ++n) Pair2(tile, g, act + 2 * n * g.nb, y + n * y_stride + row0, y_stride, valid);
+  }
+}
+
 }  // namespace qtr::kernels::tiles

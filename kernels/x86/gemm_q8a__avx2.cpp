@@ -39,7 +39,8 @@ inline void store_rows(float* y, __m256 v, int64_t valid) {
   }
 }
 
-template <TileFormat F, int T, int Half>
+// Pairs: as in the AVX-512 kernels, T / 2 tokens' (main, residual) rows, each pair added before the store.
+template <TileFormat F, int T, int Half, bool Pairs>
 void half_tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                int64_t valid) {
   constexpr int H = F.halves;
@@ -108,14 +109,20 @@ void half_tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBloc
       }
     }
   }
-  for (int t = 0; t < T; ++t) store_rows(y + t * y_stride + 8 * Half, acc[t], valid - 8 * Half);
+  if constexpr (Pairs) {
+    for (int t = 0; t < T / 2; ++t) {
+      store_rows(y + t * y_stride + 8 * Half, _mm256_add_ps(acc[2 * t], acc[2 * t + 1]), valid - 8 * Half);
+    }
+  } else {
+    for (int t = 0; t < T; ++t) store_rows(y + t * y_stride + 8 * Half, acc[t], valid - 8 * Half);
+  }
 }
 
-template <TileFormat F, int T>
+template <TileFormat F, int T, bool Pairs = false>
 void tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
           int64_t valid) {
-  half_tile<F, T, 0>(tile_base, g, act, y, y_stride, valid);
-  if (valid > 8) half_tile<F, T, 1>(tile_base, g, act, y, y_stride, valid);
+  half_tile<F, T, 0, Pairs>(tile_base, g, act, y, y_stride, valid);
+  if (valid > 8) half_tile<F, T, 1, Pairs>(tile_base, g, act, y, y_stride, valid);
 }
 
 template <TileFormat F>
@@ -125,15 +132,22 @@ void gemm(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, 
                                                                 n_tokens, y, y_stride);
 }
 
+template <TileFormat F>
+void gemm_x2(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+             const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
+  tiles::run_x2<F, tile<F, 2, true>, tile<F, 4, true>, tile<F, 4, true>>(packed, n_rows, k, tile_begin, tile_end, act,
+                                                                         n_tokens, y, y_stride);
+}
+
 constexpr MatmulKernel kKernels[] = {
-    {"gemm_q4_0_q8a_16x4__avx2", TensorType::Q4_0, Isa::avx2, 16, 4, packed_size_q4_0, pack_q4_0, gemm<tiles::kQ4_0>},
-    {"gemm_q4_1_q8a_16x4__avx2", TensorType::Q4_1, Isa::avx2, 16, 4, packed_size_q4_1, pack_q4_1, gemm<tiles::kQ4_1>},
-    {"gemm_q4_K_q8a_16x4__avx2", TensorType::Q4_K, Isa::avx2, 16, 4, packed_size_q4_K, pack_q4_K, gemm<tiles::kQ4_K>},
-    {"gemm_q5_0_q8a_16x4__avx2", TensorType::Q5_0, Isa::avx2, 16, 4, packed_size_q5_0, pack_q5_0, gemm<tiles::kQ8_0>},
-    {"gemm_q5_1_q8a_16x4__avx2", TensorType::Q5_1, Isa::avx2, 16, 4, packed_size_q5_1, pack_q5_1, gemm<tiles::kQ5_1>},
-    {"gemm_q5_K_q8a_16x4__avx2", TensorType::Q5_K, Isa::avx2, 16, 4, packed_size_q5_K, pack_q5_K, gemm<tiles::kQ5_K>},
-    {"gemm_q6_K_q8a_16x4__avx2", TensorType::Q6_K, Isa::avx2, 16, 4, packed_size_q6_K, pack_q6_K, gemm<tiles::kQ6_K>},
-    {"gemm_q8_0_q8a_16x4__avx2", TensorType::Q8_0, Isa::avx2, 16, 4, packed_size_q8_0, pack_q8_0, gemm<tiles::kQ8_0>},
+    {"gemm_q4_0_q8a_16x4__avx2", TensorType::Q4_0, Isa::avx2, 16, 4, packed_size_q4_0, pack_q4_0, gemm<tiles::kQ4_0>, false, gemm_x2<tiles::kQ4_0>},
+    {"gemm_q4_1_q8a_16x4__avx2", TensorType::Q4_1, Isa::avx2, 16, 4, packed_size_q4_1, pack_q4_1, gemm<tiles::kQ4_1>, false, gemm_x2<tiles::kQ4_1>},
+    {"gemm_q4_K_q8a_16x4__avx2", TensorType::Q4_K, Isa::avx2, 16, 4, packed_size_q4_K, pack_q4_K, gemm<tiles::kQ4_K>, false, gemm_x2<tiles::kQ4_K>},
+    {"gemm_q5_0_q8a_16x4__avx2", TensorType::Q5_0, Isa::avx2, 16, 4, packed_size_q5_0, pack_q5_0, gemm<tiles::kQ8_0>, false, gemm_x2<tiles::kQ8_0>},
+    {"gemm_q5_1_q8a_16x4__avx2", TensorType::Q5_1, Isa::avx2, 16, 4, packed_size_q5_1, pack_q5_1, gemm<tiles::kQ5_1>, false, gemm_x2<tiles::kQ5_1>},
+    {"gemm_q5_K_q8a_16x4__avx2", TensorType::Q5_K, Isa::avx2, 16, 4, packed_size_q5_K, pack_q5_K, gemm<tiles::kQ5_K>, false, gemm_x2<tiles::kQ5_K>},
+    {"gemm_q6_K_q8a_16x4__avx2", TensorType::Q6_K, Isa::avx2, 16, 4, packed_size_q6_K, pack_q6_K, gemm<tiles::kQ6_K>, false, gemm_x2<tiles::kQ6_K>},
+    {"gemm_q8_0_q8a_16x4__avx2", TensorType::Q8_0, Isa::avx2, 16, 4, packed_size_q8_0, pack_q8_0, gemm<tiles::kQ8_0>, false, gemm_x2<tiles::kQ8_0>},
 };
 
 }  // namespace

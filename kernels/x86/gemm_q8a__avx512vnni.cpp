@@ -45,7 +45,9 @@ inline void store_rows(float* y, __m512 v, int64_t valid) {
 // activations are biased to unsigned (a + 128) and the bias removed with 128 * sum(w), itself computed by vpdpbusd
 // against a vector of 128s. With few tokens, several independent accumulators per token shorten the
 // chains of dependent vpdpbusd (integer sums: the order does not change the result).
-template <TileFormat F, int T>
+// Pairs: the T rows of act are T / 2 tokens' (main, residual) pairs, and each pair's two results are added before
+// the store (MatmulKernel::gemm_x2).
+template <TileFormat F, int T, bool Pairs = false>
 void tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
           int64_t valid) {
   constexpr int A = F.halves == 2 ? 2 : (T == 1 ? 4 : T == 2 ? 2 : 1);
@@ -124,7 +126,11 @@ void tile(const uint8_t* tile_base, const tiles::Geometry& g, const ActBlock* ac
       }
     }
   }
-  for (int t = 0; t < T; ++t) store_rows(y + t * y_stride, acc[t], valid);
+  if constexpr (Pairs) {
+    for (int t = 0; t < T / 2; ++t) store_rows(y + t * y_stride, _mm512_add_ps(acc[2 * t], acc[2 * t + 1]), valid);
+  } else {
+    for (int t = 0; t < T; ++t) store_rows(y + t * y_stride, acc[t], valid);
+  }
 }
 
 template <TileFormat F>
@@ -134,15 +140,22 @@ void gemm(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, 
                                                                 n_tokens, y, y_stride);
 }
 
+template <TileFormat F>
+void gemm_x2(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+             const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
+  tiles::run_x2<F, tile<F, 2, true>, tile<F, 4, true>, tile<F, 8, true>>(packed, n_rows, k, tile_begin, tile_end, act,
+                                                                         n_tokens, y, y_stride);
+}
+
 constexpr MatmulKernel kKernels[] = {
-    {"gemm_q4_0_q8a_16x8__avx512vnni", TensorType::Q4_0, Isa::avx512vnni, 16, 8, packed_size_q4_0, pack_q4_0, gemm<tiles::kQ4_0>},
-    {"gemm_q4_1_q8a_16x8__avx512vnni", TensorType::Q4_1, Isa::avx512vnni, 16, 8, packed_size_q4_1, pack_q4_1, gemm<tiles::kQ4_1>},
-    {"gemm_q4_K_q8a_16x8__avx512vnni", TensorType::Q4_K, Isa::avx512vnni, 16, 8, packed_size_q4_K, pack_q4_K, gemm<tiles::kQ4_K>},
-    {"gemm_q5_0_q8a_16x8__avx512vnni", TensorType::Q5_0, Isa::avx512vnni, 16, 8, packed_size_q5_0, pack_q5_0, gemm<tiles::kQ8_0>},
-    {"gemm_q5_1_q8a_16x8__avx512vnni", TensorType::Q5_1, Isa::avx512vnni, 16, 8, packed_size_q5_1, pack_q5_1, gemm<tiles::kQ5_1>},
-    {"gemm_q5_K_q8a_16x8__avx512vnni", TensorType::Q5_K, Isa::avx512vnni, 16, 8, packed_size_q5_K, pack_q5_K, gemm<tiles::kQ5_K>},
-    {"gemm_q6_K_q8a_16x8__avx512vnni", TensorType::Q6_K, Isa::avx512vnni, 16, 8, packed_size_q6_K, pack_q6_K, gemm<tiles::kQ6_K>},
-    {"gemm_q8_0_q8a_16x8__avx512vnni", TensorType::Q8_0, Isa::avx512vnni, 16, 8, packed_size_q8_0, pack_q8_0, gemm<tiles::kQ8_0>},
+    {"gemm_q4_0_q8a_16x8__avx512vnni", TensorType::Q4_0, Isa::avx512vnni, 16, 8, packed_size_q4_0, pack_q4_0, gemm<tiles::kQ4_0>, false, gemm_x2<tiles::kQ4_0>},
+    {"gemm_q4_1_q8a_16x8__avx512vnni", TensorType::Q4_1, Isa::avx512vnni, 16, 8, packed_size_q4_1, pack_q4_1, gemm<tiles::kQ4_1>, false, gemm_x2<tiles::kQ4_1>},
+    {"gemm_q4_K_q8a_16x8__avx512vnni", TensorType::Q4_K, Isa::avx512vnni, 16, 8, packed_size_q4_K, pack_q4_K, gemm<tiles::kQ4_K>, false, gemm_x2<tiles::kQ4_K>},
+    {"gemm_q5_0_q8a_16x8__avx512vnni", TensorType::Q5_0, Isa::avx512vnni, 16, 8, packed_size_q5_0, pack_q5_0, gemm<tiles::kQ8_0>, false, gemm_x2<tiles::kQ8_0>},
+    {"gemm_q5_1_q8a_16x8__avx512vnni", TensorType::Q5_1, Isa::avx512vnni, 16, 8, packed_size_q5_1, pack_q5_1, gemm<tiles::kQ5_1>, false, gemm_x2<tiles::kQ5_1>},
+    {"gemm_q5_K_q8a_16x8__avx512vnni", TensorType::Q5_K, Isa::avx512vnni, 16, 8, packed_size_q5_K, pack_q5_K, gemm<tiles::kQ5_K>, false, gemm_x2<tiles::kQ5_K>},
+    {"gemm_q6_K_q8a_16x8__avx512vnni", TensorType::Q6_K, Isa::avx512vnni, 16, 8, packed_size_q6_K, pack_q6_K, gemm<tiles::kQ6_K>, false, gemm_x2<tiles::kQ6_K>},
+    {"gemm_q8_0_q8a_16x8__avx512vnni", TensorType::Q8_0, Isa::avx512vnni, 16, 8, packed_size_q8_0, pack_q8_0, gemm<tiles::kQ8_0>, false, gemm_x2<tiles::kQ8_0>},
 };
 
 }  // namespace

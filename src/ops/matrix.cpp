@@ -144,14 +144,18 @@ void quantize_inputs(InputQuant inputs, const float* x, int64_t n_in, int64_t t0
   }
 }
 
-// y[t][r] = W x[t] for rows r of tiles [tile_begin, tile_end). int8x2 runs the kernel over the 2 * n_tokens rows of
-// terms into `terms` ([2 * n_tokens][n_out]) and adds each token's pair, main term first.
+// y[t][r] = W x[t] for rows r of tiles [tile_begin, tile_end). int8x2: the kernel's gemm_x2 where it has one; else
+// the kernel over the 2 * n_tokens rows into `terms` ([2 * n_tokens][n_out]), each token's pair added, main first.
 void gemm_tiles(const Matrix& w, int64_t tile_begin, int64_t tile_end, const kernels::ActBlock* act, int64_t n_tokens,
                 float* y, float* terms) {
   const kernels::MatmulKernel* kernel = w.kernel();
   const int64_t n_out = w.n_out(), n_in = w.n_in();
   if (w.inputs() != InputQuant::int8x2) {
     kernel->gemm(w.packed(), n_out, n_in, tile_begin, tile_end, act, n_tokens, y, n_out);
+    return;
+  }
+  if (kernel->gemm_x2) {  // the kernel adds the pairs itself: the same bits, no terms stored
+    kernel->gemm_x2(w.packed(), n_out, n_in, tile_begin, tile_end, act, n_tokens, y, n_out);
     return;
   }
   kernel->gemm(w.packed(), n_out, n_in, tile_begin, tile_end, act, 2 * n_tokens, terms, n_out);
@@ -187,7 +191,7 @@ void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t 
   }
   const int64_t n_in = outputs[0].w->n_in(), nb = n_in / kernels::kActBlock;
   ws.act.resize(act_rows(inputs, n_tokens) * static_cast<size_t>(nb));
-  if (inputs == InputQuant::int8x2) ws.terms.resize(static_cast<size_t>(terms_size));
+  if (inputs == InputQuant::int8x2 && !kernel->gemm_x2) ws.terms.resize(static_cast<size_t>(terms_size));
   kernels::ActBlock* act = ws.act.data();
   float* terms = ws.terms.data();
 #pragma omp parallel num_threads(n_threads)
@@ -211,7 +215,7 @@ void matmul(const Matrix& w, const float* x, float* y, int64_t n_tokens, int n_t
   if (const kernels::MatmulKernel* kernel = w.kernel()) {
     const int64_t nb = n_in / kernels::kActBlock;
     ws.act.resize(act_rows(w.inputs(), n_tokens) * static_cast<size_t>(nb));
-    if (w.inputs() == InputQuant::int8x2) ws.terms.resize(static_cast<size_t>(2 * n_tokens * n_out));
+    if (w.inputs() == InputQuant::int8x2 && !kernel->gemm_x2) ws.terms.resize(static_cast<size_t>(2 * n_tokens * n_out));
     kernels::ActBlock* act = ws.act.data();
     float* terms = ws.terms.data();
     const int64_t n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;

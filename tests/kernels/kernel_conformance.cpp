@@ -4,7 +4,8 @@
 //     float accumulation order is fixed, so equality is exact, not approximate);
 //  2. the scalar reference agrees with a double-precision product of the dequantized weights and activations,
 //     within n_blocks * 2^-22 * sum |terms|;
-//  3. rows outside the requested tiles and padding lanes are never written.
+//  3. rows outside the requested tiles and padding lanes are never written;
+//  4. a kernel's two-term form (gemm_x2), where it has one, equals gemm over the pairs of rows, each pair added.
 // Prints one line per kernel and a closing "N passed, N failed"; exits non-zero on any failure.
 #include <algorithm>
 #include <cmath>
@@ -77,6 +78,38 @@ void fail(const std::string& what) {
   ++failures;
 }
 
+// gemm_x2 over n = tokens / 2 pairs of act rows must give, bit for bit, gemm over the 2n rows with each pair added
+// (main first), and write nothing outside the requested rows.
+void check_pairs(const MatmulKernel& kernel, const Buffers& b, const Case& c, int64_t y_stride, const std::string& label) {
+  const int64_t n = c.n_tokens / 2;
+  Case rows = c;
+  rows.n_tokens = 2 * n;
+  const auto terms = run(kernel, b, rows, y_stride);
+  std::vector<uint8_t> packed(kernel.packed_size(c.n_rows, c.k) + 64);
+  uint8_t* aligned = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+  const int64_t n_tiles = (c.n_rows + kernel.tile_rows - 1) / kernel.tile_rows;
+  kernel.pack(b.gguf.data(), c.n_rows, c.k, aligned, 0, n_tiles);
+  const int64_t per = 16 / kernel.tile_rows;
+  const int64_t tb = c.tile_begin < 0 ? 0 : c.tile_begin * per;
+  const int64_t te = c.tile_end < 0 ? n_tiles : std::min(n_tiles, c.tile_end * per);
+  std::vector<float> y(static_cast<size_t>(n * y_stride), -12345.0f);
+  kernel.gemm_x2(aligned, c.n_rows, c.k, tb, te, b.act.data(), n, y.data(), y_stride);
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t r = 0; r < y_stride; ++r) {
+      const float main = terms[static_cast<size_t>(2 * t * y_stride + r)];
+      const float residual = terms[static_cast<size_t>((2 * t + 1) * y_stride + r)];
+      const bool inside = r < c.n_rows && r >= tb * kernel.tile_rows && r < te * kernel.tile_rows;
+      const float want = inside ? main + residual : -12345.0f;
+      const float got = y[static_cast<size_t>(t * y_stride + r)];
+      if (std::memcmp(&got, &want, sizeof got) != 0) {
+        fail(label + ": gemm_x2 differs from the summed pair at token " + std::to_string(t) + " row " +
+             std::to_string(r));
+        return;
+      }
+    }
+  }
+}
+
 bool check_kernel(const MatmulKernel& kernel, const MatmulKernel& reference) {
   const int before = failures;
   std::mt19937 rng(1234);
@@ -109,6 +142,7 @@ bool check_kernel(const MatmulKernel& kernel, const MatmulKernel& reference) {
         }
       }
     }
+    if (kernel.gemm_x2 && c.n_tokens >= 2) check_pairs(kernel, b, c, y_stride, label);
     if (&kernel != &reference) continue;
     // The reference against double precision, and the untouched-rows contract.
     const int64_t n_tiles = (c.n_rows + kernel.tile_rows - 1) / kernel.tile_rows;
