@@ -20,7 +20,7 @@ REPO_MODELS = Path(__file__).resolve().parents[2] / ".cache" / "models"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="GGUF model with a chat template (default: SmolLM2-135M-Instruct)")
-    parser.add_argument("--system", default="You are a helpful, concise assistant.", help="system message")
+    parser.add_argument("--system", default="You are a helpful assistant.", help="system message")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (reproducible)")
     parser.add_argument("questions", nargs="*", help="questions to ask in turn (default: read stdin)")

@@ -11,8 +11,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EXAMPLES = REPO_ROOT / "examples" / "python"
-SYSTEM = "You are a helpful, concise assistant."
-# (Without a system message, SmolLM2's template adds its own, and the greedy answer drifts into French.)
+SYSTEM = "You are a helpful assistant."
+# SmolLM2-135M is fragile on this question: its first answer token is a near-tie between "The", "La" and "Le", and
+# greedy decoding drifts into French for many system messages, in transformers too (float32, same GGUF). With this
+# one transformers answers "The capital of France is Paris." (p("The") = 0.198 against 0.180 for "La"), as qtr does.
 QUESTION = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What is the capital of France?"}]
 
 

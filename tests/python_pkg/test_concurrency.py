@@ -48,7 +48,7 @@ def test_sigint_while_waiting_for_a_slow_model(default_model, sigint_raises):
     finally:
         timer.cancel()
     assert time.monotonic() - started < 5
-    question = [{"role": "system", "content": "You are a helpful, concise assistant."},
+    question = [{"role": "system", "content": "You are a helpful assistant."},
                 {"role": "user", "content": "What is the capital of France?"}]
     reply = default_model.chat(question, temperature=0, max_tokens=20)
     assert "Paris" in reply
