@@ -94,49 +94,43 @@ struct Geometry {
 using TileFn = void (*)(const uint8_t* tile, const Geometry& g, const ActBlock* act, float* y, int64_t y_stride,
                         int64_t valid);
 
-// Walks tiles [tile_begin, tile_end); within a tile, takes tokens 8, 4, 2, 1 at a time (an ISA passes the same
-// function for sizes it does not specialise). Instantiated in each ISA's file, with its flags.
-template <TileFormat F, TileFn Tile1, TileFn Tile2, TileFn Tile4, TileFn Tile8>
-inline void run(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
-                const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
+// Walks tiles [tile_begin, tile_end). Each tile function takes 8, 4, 2 or 1 rows of act (Rows rows per token, a
+// token's rows consecutive) and writes one y row per token; within a tile the tokens go 8, 4, 2, 1 rows at a time
+// (an ISA passes the same function for sizes it does not specialise).
+template <TileFormat F, int Rows, TileFn Take8, TileFn Take4, TileFn Take2, TileFn Take1>
+inline void walk(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+                 const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
   const Geometry g(k, F);
   for (int64_t t = tile_begin; t < tile_end; ++t) {
     const uint8_t* tile = g.tile(packed, t);
     const int64_t row0 = t * kRows;
     const int64_t valid = n_rows - row0;
-    int64_t n = 0;
-    if (Tile8 != Tile4) {
-      for (; n + 8 <= n_tokens; n += 8) Tile8(tile, g, act + n * g.nb, y + n * y_stride + row0, y_stride, valid);
-    }
-    if (Tile4 != Tile2) {
-      for (; n + 4 <= n_tokens; n += 4) Tile4(tile, g, act + n * g.nb, y + n * y_stride + row0, y_stride, valid);
-    }
-    if (Tile2 != Tile1) {
-      for (; n + 2 <= n_tokens; n += 2) Tile2(tile, g, act + n * g.nb, y + n * y_stride + row0, y_stride, valid);
-    }
-    for (; n < n_tokens; ++n) Tile1(tile, g, act + n * g.nb, y + n * y_stride + row0, y_stride, valid);
+    int64_t n = 0;  // tokens done
+    auto take = [&](TileFn fn, int64_t tokens) {
+      for (; n + tokens <= n_tokens; n += tokens) {
+        fn(tile, g, act + Rows * n * g.nb, y + n * y_stride + row0, y_stride, valid);
+      }
+    };
+    if (Take8 != Take4) take(Take8, 8 / Rows);
+    if (Take4 != Take2) take(Take4, 4 / Rows);
+    if (Take2 != Take1) take(Take2, 2 / Rows);
+    take(Take1, 1);  // Rows == 2: Take1 is Take2, one token
   }
 }
 
-// The two-term walk (MatmulKernel::gemm_x2): act holds 2 rows per token; a pair tile of P rows takes P / 2
-// tokens and stores each token's two results added. Pair8 takes 4 tokens, Pair4 2, Pair2 1.
+// One row per token: Tile{N} takes N tokens. Instantiated in each ISA's file, with its flags.
+template <TileFormat F, TileFn Tile1, TileFn Tile2, TileFn Tile4, TileFn Tile8>
+inline void run(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
+                const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
+  walk<F, 1, Tile8, Tile4, Tile2, Tile1>(packed, n_rows, k, tile_begin, tile_end, act, n_tokens, y, y_stride);
+}
+
+// The two-term form (MatmulKernel::gemm_x2): 2 rows per token; a pair tile of P rows takes P / 2 tokens and stores
+// each token's two results added. Pair8 takes 4 tokens, Pair4 2, Pair2 1.
 template <TileFormat F, TileFn Pair2, TileFn Pair4, TileFn Pair8>
 inline void run_x2(const uint8_t* packed, int64_t n_rows, int64_t k, int64_t tile_begin, int64_t tile_end,
                    const ActBlock* act, int64_t n_tokens, float* y, int64_t y_stride) {
-  const Geometry g(k, F);
-  for (int64_t t = tile_begin; t < tile_end; ++t) {
-    const uint8_t* tile = g.tile(packed, t);
-    const int64_t row0 = t * kRows;
-    const int64_t valid = n_rows - row0;
-    int64_t n = 0;
-    if (Pair8 != Pair4) {
-      for (; n + 4 <= n_tokens; n += 4) Pair8(tile, g, act + 2 * n * g.nb, y + n * y_stride + row0, y_stride, valid);
-    }
-    if (Pair4 != Pair2) {
-      for (; n + 2 <= n_tokens; n += 2) Pair4(tile, g, act + 2 * n * g.nb, y + n * y_stride + row0, y_stride, valid);
-    }
-    for (; n < n_tokens; ++n) Pair2(tile, g, act + 2 * n * g.nb, y + n * y_stride + row0, y_stride, valid);
-  }
+  walk<F, 2, Pair8, Pair4, Pair2, Pair2>(packed, n_rows, k, tile_begin, tile_end, act, n_tokens, y, y_stride);
 }
 
 }  // namespace qtr::kernels::tiles
