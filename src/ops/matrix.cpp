@@ -203,7 +203,7 @@ void matmul_many(std::span<const MatmulOutput> outputs, const float* x, int64_t 
     for (const auto& o : outputs) {
       const int64_t n_out = o.w->n_out(), n_tiles = (n_out + kernel->tile_rows - 1) / kernel->tile_rows;
       gemm_tiles(*o.w, n_tiles * it / nt, n_tiles * (it + 1) / nt, act, n_tokens, o.y, o_terms);
-      if (inputs == InputQuant::int8x2) o_terms += 2 * n_tokens * n_out;
+      if (inputs == InputQuant::int8x2 && !kernel->gemm_x2) o_terms += 2 * n_tokens * n_out;  // each its own
     }
   }
 }
