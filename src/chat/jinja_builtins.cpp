@@ -839,7 +839,7 @@ Value apply_filter(Interpreter& in, const std::string& n, const Value& v, CallAr
 }
 
 void add_globals(std::unordered_map<std::string, Value>& g) {
-  g["range"] = Value::callable("range", [](Interpreter&, CallArgs& a) {
+  g["range"] = Value::callable("range", [](Interpreter& in, CallArgs& a) {
     if (!a.keywords.empty() || a.positional.empty() || a.positional.size() > 3) type_error("range expects 1 to 3 integer arguments");
     for (const auto& x : a.positional) {
       if (!x.is_int() && !x.is_bool()) type_error(std::string("'") + type_name(x) + "' object cannot be interpreted as an integer");
@@ -858,7 +858,9 @@ void add_globals(std::unordered_map<std::string, Value>& g) {
     if (count > kMaxRange) {
       eval_fail(Errc::out_of_memory, "range too big: the sandbox blocks ranges larger than " + std::to_string(kMaxRange));
     }
+    in.charge(count > 0 ? static_cast<uint64_t>(count) : 0);  // making the list is work, like iterating it
     List out;
+    if (count > 0) out.reserve(static_cast<size_t>(count));
     for (int64_t i = start; stride > 0 ? i < stop : i > stop; i += stride) out.push_back(Value::integer(i));
     return Value::list(std::move(out));
   });

@@ -53,8 +53,11 @@ void Interpreter::fail(Errc code, SourcePos pos, const std::string& message) con
   throw make_error(code, tpl_.origin, pos, message);
 }
 
-void Interpreter::step() {
-  if (++steps_ > limits_.max_steps) {
+void Interpreter::step() { charge(1); }
+
+void Interpreter::charge(uint64_t n) {
+  steps_ += n;
+  if (steps_ > limits_.max_steps) {
     eval_fail(Errc::out_of_memory, "template exceeded its evaluation budget of " + std::to_string(limits_.max_steps) +
                                        " steps (endless or huge loop?)");
   }
@@ -174,46 +177,67 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s) {
   if (!iterable.is_undefined() && !iterable.is_sequence() && !iterable.is_dict() && !iterable.is_string()) {
     fail(Errc::bad_format, s.expr->pos, std::string("'") + type_name(iterable) + "' object is not iterable");
   }
-  List items = iterate(iterable);
+  // A list or tuple is walked in place (no copy); dict keys and string characters are materialised, a step each.
+  List materialised;
+  const List* items = nullptr;
+  if (iterable.is_sequence()) {
+    items = &iterable.items();
+  } else {
+    materialised = iterate(iterable);
+    charge(materialised.size());
+    items = &materialised;
+  }
   frames_.emplace_back();
+  List kept;
   if (s.filter) {
-    List kept;
-    for (auto& item : items) {
+    for (const auto& item : *items) {
       step();
       frames_.back().clear();
       assign(s.targets, item, s.pos);
-      if (truthy(eval(*s.filter))) kept.push_back(std::move(item));
+      if (truthy(eval(*s.filter))) kept.push_back(item);
     }
-    items = std::move(kept);
+    items = &kept;
   }
-  const int64_t n = static_cast<int64_t>(items.size());
+  const int64_t n = static_cast<int64_t>(items->size());
   auto index = std::make_shared<int64_t>(0);  // loop.cycle reads the current index through this
   const Value cycle = Value::callable("loop.cycle", [index](Interpreter&, CallArgs& a) {
     if (a.positional.empty()) eval_fail(Errc::bad_format, "no items for cycling given");
     return a.positional[static_cast<size_t>(*index) % a.positional.size()];
   });
+  // The loop object's keys, made once; its dict is refilled in place while nothing else holds it (the common case:
+  // the body did not store `loop` anywhere), so an iteration allocates nothing of its own.
+  static constexpr const char* kLoopKeys[] = {"index0", "index", "revindex0", "revindex", "first", "last",
+                                              "length", "depth", "depth0", "previtem", "nextitem", "cycle"};
+  std::vector<Value> keys;
+  keys.reserve(std::size(kLoopKeys));
+  for (const char* k : kLoopKeys) keys.push_back(Value::string(k));
+  std::shared_ptr<Dict> loop;
+  const size_t frame_keys = s.targets.size() + 1;  // the targets and `loop`
   for (int64_t i = 0; i < n; ++i) {
     step();
     *index = i;
     Frame& frame = frames_.back();
-    frame.clear();
-    assign(s.targets, items[static_cast<size_t>(i)], s.pos);
-    auto loop = std::make_shared<Dict>();
+    if (frame.size() != frame_keys) frame.clear();  // the body set other names: they do not outlive an iteration
+    assign(s.targets, (*items)[static_cast<size_t>(i)], s.pos);
+    Value& slot = frame["loop"];
+    slot = Value();  // drop the frame's reference, so a dict held by nobody else can be refilled
+    if (!loop || loop.use_count() > 1) loop = std::make_shared<Dict>();
     auto& e = loop->entries;  // keys are distinct: append directly
-    e.reserve(12);
-    e.emplace_back(Value::string("index0"), Value::integer(i));
-    e.emplace_back(Value::string("index"), Value::integer(i + 1));
-    e.emplace_back(Value::string("revindex0"), Value::integer(n - i - 1));
-    e.emplace_back(Value::string("revindex"), Value::integer(n - i));
-    e.emplace_back(Value::string("first"), Value::boolean(i == 0));
-    e.emplace_back(Value::string("last"), Value::boolean(i == n - 1));
-    e.emplace_back(Value::string("length"), Value::integer(n));
-    e.emplace_back(Value::string("depth"), Value::integer(1));
-    e.emplace_back(Value::string("depth0"), Value::integer(0));
-    if (i > 0) e.emplace_back(Value::string("previtem"), items[static_cast<size_t>(i - 1)]);
-    if (i + 1 < n) e.emplace_back(Value::string("nextitem"), items[static_cast<size_t>(i + 1)]);
-    e.emplace_back(Value::string("cycle"), cycle);
-    frames_.back()["loop"] = Value::dict(std::move(loop));
+    e.clear();
+    e.reserve(keys.size());
+    e.emplace_back(keys[0], Value::integer(i));
+    e.emplace_back(keys[1], Value::integer(i + 1));
+    e.emplace_back(keys[2], Value::integer(n - i - 1));
+    e.emplace_back(keys[3], Value::integer(n - i));
+    e.emplace_back(keys[4], Value::boolean(i == 0));
+    e.emplace_back(keys[5], Value::boolean(i == n - 1));
+    e.emplace_back(keys[6], Value::integer(n));
+    e.emplace_back(keys[7], Value::integer(1));
+    e.emplace_back(keys[8], Value::integer(0));
+    if (i > 0) e.emplace_back(keys[9], (*items)[static_cast<size_t>(i - 1)]);
+    if (i + 1 < n) e.emplace_back(keys[10], (*items)[static_cast<size_t>(i + 1)]);
+    e.emplace_back(keys[11], cycle);
+    slot = Value::dict(loop);
     const Flow f = exec(s.body);
     if (f == Flow::break_loop) break;
   }

@@ -42,6 +42,8 @@ class Interpreter {
   Value get_attr(const Value& obj, const std::string& name);
   Value get_item(const Value& obj, const Value& key);
   void step();
+  // Charges n steps at once (work proportional to n: a list of n items made by range(), a string's characters).
+  void charge(uint64_t n);
 
  private:
   enum class Flow { normal, break_loop, continue_loop };
