@@ -141,8 +141,20 @@ void check_grammar(Grammar& g) {
       }
     }
   }
-  if (!compute_productive(g)[g.root]) {
+  const std::vector<char> productive = compute_productive(g);
+  if (!productive[g.root]) {
     throw Error(Errc::invalid_argument, "grammar: no text can match the root rule (its language is empty)");
+  }
+  // Drop the alternatives that can never complete, so that every stack the matcher keeps alive can still reach
+  // an accept state: a token is then allowed exactly when the text stays a prefix of some complete string.
+  for (Rule& r : g.rules) {
+    std::erase_if(r.alternatives, [&](uint32_t start) {
+      for (uint32_t p = start; g.symbols[p].kind != Symbol::end; ++p) {
+        const Symbol& s = g.symbols[p];
+        if ((s.kind == Symbol::bytes && g.sets[s.index].empty()) || (s.kind == Symbol::rule && !productive[s.index])) return true;
+      }
+      return false;
+    });
   }
 }
 

@@ -16,5 +16,6 @@ extern const Command kSynthCommand;
 extern const Command kBenchCommand;
 extern const Command kPerplexityCommand;
 extern const Command kTemplateCommand;
+extern const Command kGrammarCommand;
 
 }  // namespace qtr::cli

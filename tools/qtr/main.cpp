@@ -20,6 +20,7 @@ constexpr std::array kCommands = {
     &qtr::cli::kLogitsCommand,   &qtr::cli::kQuantizeCommand, &qtr::cli::kSynthCommand,
     &qtr::cli::kVocabCommand,
     &qtr::cli::kTemplateCommand,
+    &qtr::cli::kGrammarCommand,
 };
 
 void print_overview(std::FILE* out) {

@@ -1,0 +1,154 @@
+// Constraint: compiling each kind of constraint to the byte grammar (GBNF directly; JSON Schema and regex through
+// their compilers, which write GBNF), and the token-mask walk over the vocabulary trie with its per-state cache.
+#include <algorithm>
+
+#include "grammar/constraint_impl.hpp"
+#include "grammar/gbnf_writer.hpp"
+#include "grammar/json_schema.hpp"
+#include "grammar/regex.hpp"
+#include "grammar/token_trie.hpp"
+#include "qtr/error.hpp"
+#include "qtr/json.hpp"
+
+namespace qtr {
+namespace {
+
+grammar::GbnfLimits gbnf_limits(const ConstraintOptions& o, bool generated) {
+  grammar::GbnfLimits l;
+  l.max_source_bytes = generated ? std::max(o.max_source_bytes, size_t{64} << 20) : o.max_source_bytes;
+  l.max_symbols = o.max_symbols;
+  l.allow_unused_rules = generated || o.allow_unused_rules;
+  return l;
+}
+
+std::shared_ptr<const Constraint> build(std::unique_ptr<Constraint::Impl> impl);
+
+}  // namespace
+
+Constraint::Constraint(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Constraint::~Constraint() = default;
+const std::string& Constraint::gbnf() const { return impl_->gbnf; }
+const std::vector<std::string>& Constraint::relaxed() const { return impl_->relaxed; }
+const TokenVocabulary& Constraint::vocabulary() const { return *impl_->vocab; }
+
+namespace {
+
+std::unique_ptr<Constraint::Impl> make_impl(std::string gbnf, bool generated, std::shared_ptr<const TokenVocabulary> vocab,
+                                            const ConstraintOptions& options) {
+  if (!vocab) throw Error(Errc::invalid_argument, "constraint: no token vocabulary");
+  auto impl = std::make_unique<Constraint::Impl>();
+  impl->grammar = grammar::parse_gbnf(gbnf, gbnf_limits(options, generated));
+  impl->gbnf = std::move(gbnf);
+  impl->vocab = std::move(vocab);
+  impl->options = options;
+  impl->mask_words = (impl->vocab->n_vocab() + 63) / 64;
+  return impl;
+}
+
+}  // namespace
+
+struct ConstraintFactory {
+  static std::shared_ptr<const Constraint> make(std::unique_ptr<Constraint::Impl> impl) {
+    grammar::AutomatonLimits limits;
+    limits.max_stacks_per_state = impl->options.max_stacks;
+    limits.max_states = impl->options.max_states;
+    impl->automaton = std::make_unique<grammar::Automaton>(impl->grammar, limits);
+    std::shared_ptr<const Constraint> c(new Constraint(std::move(impl)));
+    // A constraint no token sequence can even begin is refused now rather than at the first token.
+    std::lock_guard<std::mutex> lock(c->impl().mu);
+    const auto& mask = c->impl().mask_locked(c->impl().automaton->start());
+    const bool any = std::any_of(mask.begin(), mask.end(), [](uint64_t w) { return w != 0; });
+    if (!any && !c->impl().automaton->accepting(c->impl().automaton->start())) {
+      throw Error(Errc::invalid_argument, "constraint: no token of this vocabulary can begin a text the constraint accepts");
+    }
+    return c;
+  }
+};
+
+namespace {
+std::shared_ptr<const Constraint> build(std::unique_ptr<Constraint::Impl> impl) { return ConstraintFactory::make(std::move(impl)); }
+}  // namespace
+
+std::shared_ptr<const Constraint> Constraint::from_gbnf(std::string_view gbnf, std::shared_ptr<const TokenVocabulary> vocab,
+                                                        const ConstraintOptions& options) {
+  return build(make_impl(std::string(gbnf), false, std::move(vocab), options));
+}
+
+std::shared_ptr<const Constraint> Constraint::from_json_schema(std::string_view schema,
+                                                               std::shared_ptr<const TokenVocabulary> vocab,
+                                                               const ConstraintOptions& options) {
+  if (schema.size() > options.max_source_bytes) {
+    throw Error(Errc::out_of_memory, "json-schema: the schema is larger than " + std::to_string(options.max_source_bytes) + " bytes");
+  }
+  const Json doc = parse_json(schema, "json-schema");
+  grammar::JsonSchemaOptions o;
+  o.compact = options.compact_json;
+  o.max_whitespace = options.json_whitespace;
+  o.lenient = options.lenient;
+  grammar::JsonSchemaResult r = grammar::json_schema_to_gbnf(doc, o);
+  auto impl = make_impl(std::move(r.gbnf), true, std::move(vocab), options);
+  impl->relaxed = std::move(r.relaxed);
+  return build(std::move(impl));
+}
+
+std::shared_ptr<const Constraint> Constraint::json(std::shared_ptr<const TokenVocabulary> vocab, bool object_only,
+                                                   const ConstraintOptions& options) {
+  return from_json_schema(object_only ? R"({"type": "object"})" : "true", std::move(vocab), options);
+}
+
+std::shared_ptr<const Constraint> Constraint::from_regex(std::string_view pattern, std::shared_ptr<const TokenVocabulary> vocab,
+                                                         const ConstraintOptions& options) {
+  grammar::RegexOptions ro;
+  ro.max_pattern_bytes = std::min(ro.max_pattern_bytes, options.max_source_bytes);
+  grammar::GbnfWriter w;
+  w.set_root(grammar::regex_to_gbnf(pattern, ro, w));
+  return build(make_impl(w.text(), true, std::move(vocab), options));
+}
+
+std::shared_ptr<const Constraint> Constraint::from_choices(std::span<const std::string> choices,
+                                                           std::shared_ptr<const TokenVocabulary> vocab,
+                                                           const ConstraintOptions& options) {
+  if (choices.empty()) throw Error(Errc::invalid_argument, "choice: the list of choices is empty");
+  std::string body;
+  for (const std::string& c : choices) {
+    if (!body.empty()) body += " | ";
+    body += grammar::gbnf_literal(c);
+  }
+  grammar::GbnfWriter w;
+  w.set_root(body);
+  return build(make_impl(w.text(), true, std::move(vocab), options));
+}
+
+const std::vector<uint64_t>& Constraint::Impl::mask_locked(uint32_t state) const {
+  if (auto it = mask_cache.find(state); it != mask_cache.end()) return it->second;
+  if ((mask_cache.size() + 1) * mask_words * 8 > options.mask_cache_bytes) mask_cache.clear();
+  std::vector<uint64_t>& bits = mask_cache[state];
+  bits.assign(mask_words, 0);
+  const grammar::TokenTrie& trie = vocab->trie();
+  grammar::Automaton& a = *automaton;
+  walk_states.resize(size_t{trie.max_depth} + 1);
+  walk_states[0] = state;
+  const size_t n = trie.size();
+  const uint8_t* byte = trie.byte.data();
+  const uint16_t* depth = trie.depth.data();
+  const uint32_t* end = trie.subtree_end.data();
+  const uint32_t* tb = trie.token_begin.data();
+  const TokenId* tokens = trie.tokens.data();
+  uint32_t* states = walk_states.data();
+  for (size_t i = 1; i < n;) {
+    const uint32_t s = a.next(states[depth[i] - 1], byte[i]);
+    if (s == grammar::Automaton::kDead) {
+      i = end[i];
+      continue;
+    }
+    states[depth[i]] = s;
+    for (uint32_t k = tb[i]; k < tb[i + 1]; ++k) {
+      const auto t = static_cast<uint32_t>(tokens[k]);
+      bits[t >> 6] |= uint64_t{1} << (t & 63);
+    }
+    ++i;
+  }
+  return bits;
+}
+
+}  // namespace qtr

@@ -1,0 +1,32 @@
+// Constraint::Impl — what a compiled constraint holds: the grammar, its GBNF text, the vocabulary, and behind one
+// mutex the lazily determinised automaton and the token masks already computed per automaton state.
+#pragma once
+
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "grammar/automaton.hpp"
+#include "grammar/grammar.hpp"
+#include "qtr/constraint.hpp"
+
+namespace qtr {
+
+struct Constraint::Impl {
+  std::string gbnf;
+  std::vector<std::string> relaxed;
+  grammar::Grammar grammar;
+  std::shared_ptr<const TokenVocabulary> vocab;
+  ConstraintOptions options;
+  size_t mask_words = 0;  // (n_vocab + 63) / 64
+
+  mutable std::mutex mu;
+  mutable std::unique_ptr<grammar::Automaton> automaton;                       // guarded by mu
+  mutable std::unordered_map<uint32_t, std::vector<uint64_t>> mask_cache;     // guarded by mu
+  mutable std::vector<uint32_t> walk_states;                                   // scratch, guarded by mu
+
+  // The allowed-token bits of `state` (not counting end-of-generation tokens), computed or cached. Needs mu held.
+  const std::vector<uint64_t>& mask_locked(uint32_t state) const;
+};
+
+}  // namespace qtr
