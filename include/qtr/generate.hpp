@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "qtr/constraint.hpp"
 #include "qtr/model.hpp"
 #include "qtr/sampling.hpp"
 
@@ -23,11 +24,16 @@ struct GenerateOptions {
   // Checked before every token: when it becomes true (set from any thread), generation stops with
   // StopReason::cancelled, without waiting for the next piece of text. May be null.
   const std::atomic<bool>* cancel = nullptr;
+  // Constrained decoding (include/qtr/constraint.hpp): before each token the logits of tokens the constraint does
+  // not allow are set to -inf (the first stage of the sampler chain); generation ends with StopReason::eog when
+  // the text is complete and nothing may follow, and an end-of-generation token is only sampled where the text is
+  // complete. Must be compiled for this model's vocabulary (Model::token_vocabulary()).
+  std::shared_ptr<const Constraint> constraint;
 };
 
 enum class StopReason {
   max_tokens,    // n_predict tokens were generated
-  eog,           // the model produced an end-of-generation token
+  eog,           // the model produced an end-of-generation token, or the constraint's text is complete
   stop_string,   // a stop string appeared in the text
   context_full,  // the session's context has no room for another token
   cancelled,     // on_text returned false

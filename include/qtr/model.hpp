@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 namespace qtr {
 
 class GgufFile;
+class TokenVocabulary;
 class Graph;
 namespace ops {
 struct Workspace;
@@ -64,6 +66,8 @@ class Model {
   size_t weight_bytes() const;         // weights in their compute form
   // The model's own chat template (GGUF tokenizer.chat_template, Jinja source); empty when the file has none.
   const std::string& chat_template() const { return chat_template_; }
+  // The vocabulary as constraints need it (qtr/constraint.hpp), built on first use and then shared.
+  std::shared_ptr<const TokenVocabulary> token_vocabulary() const;
 
  private:
   Model() = default;
@@ -71,6 +75,8 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Graph> graph_;
   std::string chat_template_;
+  mutable std::once_flag token_vocabulary_once_;
+  mutable std::shared_ptr<const TokenVocabulary> token_vocabulary_;
   int n_threads_ = 1;
   int isa_ = 0;  // kernels::Isa
   MatmulInputs matmul_inputs_ = MatmulInputs::precise;

@@ -1,6 +1,7 @@
 #include "qtr/generate.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <atomic>
 
@@ -75,20 +76,47 @@ GenerateResult generate(Session& session, std::span<const TokenId> prompt, const
     return true;
   };
 
+  std::optional<ConstraintMatcher> matcher;
+  std::vector<float> masked;  // [n_vocab] the logits with the constraint's mask applied
+  if (options.constraint) {
+    if (options.constraint->vocabulary().n_vocab() != tokenizer.n_vocab()) {
+      throw Error(Errc::invalid_argument, "generate: the constraint was compiled for another vocabulary");
+    }
+    matcher.emplace(options.constraint);
+  }
+
   std::span<const float> logits = session.eval(prompt);
   for (int64_t i = 0; i < options.n_predict; ++i) {
     if (options.cancel && options.cancel->load(std::memory_order_relaxed)) {
       result.stop_reason = StopReason::cancelled;
       return result;
     }
-    const TokenId next = sampler.sample(logits);
-    if (std::binary_search(eog.begin(), eog.end(), next)) {
+    if (matcher && matcher->finished()) {
+      result.stop_reason = StopReason::eog;
+      break;
+    }
+    std::span<const float> sample_from = logits;
+    if (matcher) {
+      masked.assign(logits.begin(), logits.end());
+      matcher->apply(masked);
+      sample_from = masked;
+    }
+    const TokenId next = sampler.sample(sample_from);
+    if (matcher && !matcher->accept(next)) {
+      throw Error(Errc::internal, "generate: the sampler chose a token the constraint does not allow");
+    }
+    if (std::binary_search(eog.begin(), eog.end(), next) || (matcher && matcher->finished() && matcher->steps() &&
+                                                             options.constraint->vocabulary().is_eog(next))) {
       result.stop_reason = StopReason::eog;
       break;
     }
     sampler.accept(next);
     result.tokens.push_back(next);
     if (!emit(decoder.push(next))) return result;
+    if (matcher && matcher->finished()) {  // the constraint's text is complete: nothing may follow
+      result.stop_reason = StopReason::eog;
+      break;
+    }
     if (i + 1 == options.n_predict) break;  // no need to run the last token
     if (session.n_past() >= session.n_ctx()) {
       result.stop_reason = StopReason::context_full;

@@ -11,6 +11,9 @@
 #include "qtr/hf_import.hpp"
 #include "qtr/model.hpp"
 
+#include "qtr/constraint.hpp"
+#include "qtr/generate.hpp"
+
 namespace qtr {
 
 namespace {
@@ -62,6 +65,13 @@ std::shared_ptr<const Model> Model::load(const std::filesystem::path& path, cons
 Model::~Model() = default;
 
 const ModelConfig& Model::config() const { return graph_->config(); }
+std::shared_ptr<const TokenVocabulary> Model::token_vocabulary() const {
+  std::call_once(token_vocabulary_once_, [this] {
+    token_vocabulary_ = TokenVocabulary::build(*tokenizer_, end_of_generation_tokens(tokenizer_->vocab()));
+  });
+  return token_vocabulary_;
+}
+
 const char* Model::isa() const { return kernels::isa_name(static_cast<kernels::Isa>(isa_)); }
 size_t Model::weight_bytes() const { return graph_->weight_bytes(); }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "constraint_args.hpp"
 #include "load_args.hpp"
 #include "default_model.hpp"
 #include "qtr/chat.hpp"
@@ -27,6 +28,7 @@ constexpr OptionSpec kChatOptions[] = {
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
     kMatmulInputsOption,
+    QTR_CONSTRAINT_OPTION_SPECS,
 };
 constexpr auto kOptions = with_sampling_options(kChatOptions);
 
@@ -54,6 +56,7 @@ int chat(const Args& args) {
 
   const auto model = Model::load(path, load);
   validate(gen.sampling, model->tokenizer().n_vocab());
+  if (has_constraint(args)) gen.constraint = compile_constraint(args, model->token_vocabulary());  // every answer
   ChatSession session(model, session_options, template_source, args.string("--chat-template").value_or(""));
   session.set_system(args.string("--system").value_or(""));
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "constraint_args.hpp"
 #include "load_args.hpp"
 #include "default_model.hpp"
 #include "qtr/chat.hpp"
@@ -30,6 +31,7 @@ constexpr OptionSpec kRunOptions[] = {
     {"--ctx", "N", "context length (default: the model's, at most 4096)"},
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
     kMatmulInputsOption,
+    QTR_CONSTRAINT_OPTION_SPECS,
 };
 constexpr auto kOptions = with_sampling_options(kRunOptions);
 
@@ -82,6 +84,7 @@ int run(const Args& args) {
   }
   if (ids.empty()) throw Error(Errc::invalid_argument, "the prompt is empty and the vocabulary adds no BOS token");
   validate(gen.sampling, model->tokenizer().n_vocab());  // --logit-bias ids, before anything is printed
+  if (has_constraint(args)) gen.constraint = compile_constraint(args, model->token_vocabulary());
   const auto t1 = std::chrono::steady_clock::now();
   if (random_seed && gen.sampling.temperature > 0.0f) {  // after loading: a failed load stays a one-line error
     std::fprintf(stderr, "qtr run: seed %llu\n", static_cast<unsigned long long>(gen.sampling.seed));
