@@ -25,6 +25,7 @@ struct Node {
   enum Kind : uint8_t { empty, fail, set, concat, alt, repeat };
   Kind kind = empty;
   bool nullable = true;
+  bool sealed = false;        // concat: kept whole inside other concats, so that sharing it shares its text
   CodePointSet chars;         // set: sorted, disjoint, no surrogates, never empty
   std::vector<int> kids;      // concat, alt: >= 2; repeat: 1 (never nullable)
   uint32_t min = 0, max = 0;  // repeat: max may be kUnbounded
@@ -36,7 +37,7 @@ class Ast {
   int empty();
   int fail();
   int chars(CodePointSet set);  // normalizes; an empty set is fail
-  int concat(std::vector<int> kids);
+  int concat(std::vector<int> kids, bool sealed = false);  // sealed: not flattened into an enclosing concat
   int alt(std::vector<int> kids);
   int repeat(int kid, uint32_t min, uint32_t max);
   int nonempty(int id);  // the node's language without the empty string

@@ -430,15 +430,16 @@ int Ast::chars(CodePointSet set) {
   return push(std::move(n));
 }
 
-int Ast::concat(std::vector<int> kids) {
+int Ast::concat(std::vector<int> kids, bool sealed) {
   Node n;
   n.kind = Node::concat;
+  n.sealed = sealed;
   n.weight = 0;
   for (int k : kids) {
     const Node& kid = (*this)[k];
     if (kid.kind == Node::fail) return fail();
     if (kid.kind == Node::empty) continue;
-    if (kid.kind == Node::concat) n.kids.insert(n.kids.end(), kid.kids.begin(), kid.kids.end());
+    if (kid.kind == Node::concat && !kid.sealed) n.kids.insert(n.kids.end(), kid.kids.begin(), kid.kids.end());
     else n.kids.push_back(k);
     n.nullable = n.nullable && kid.nullable;
     n.weight += kid.weight;
@@ -516,12 +517,12 @@ int Ast::nonempty(int id) {
   if (!n.nullable) return id;
   switch (n.kind) {
     case Node::concat: {
-      // (a b c)' with all of a b c nullable: a' b c | b' c | c'
+      // (a b c)' with all of a b c nullable: a' (b c) | b' (c) | c', the suffixes shared (sealed) nodes.
       std::vector<int> alts;
-      for (size_t i = 0; i < n.kids.size(); ++i) {
-        std::vector<int> seq{nonempty(n.kids[i])};
-        seq.insert(seq.end(), n.kids.begin() + static_cast<std::ptrdiff_t>(i) + 1, n.kids.end());
-        alts.push_back(concat(std::move(seq)));
+      int suffix = empty();
+      for (size_t i = n.kids.size(); i-- > 0;) {
+        alts.push_back(concat({nonempty(n.kids[i]), suffix}));
+        suffix = concat({n.kids[i], suffix}, true);
       }
       return alt(std::move(alts));
     }
