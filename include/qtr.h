@@ -258,7 +258,7 @@ QTR_API qtr_status qtr_sampler_reset(qtr_sampler* sampler);
 /* ---- generation --------------------------------------------------------------------------------------------- */
 typedef enum qtr_stop_reason {
   QTR_STOP_MAX_TOKENS = 0,   /* n_predict tokens were generated */
-  QTR_STOP_EOG = 1,          /* an end-of-generation token was sampled */
+  QTR_STOP_EOG = 1,          /* an end-of-generation token was sampled, or a constraint's text is complete */
   QTR_STOP_STRING = 2,       /* a stop string appeared */
   QTR_STOP_CONTEXT_FULL = 3, /* the sequence reached n_ctx */
   QTR_STOP_CANCELLED = 4     /* a callback returned nonzero */
@@ -291,10 +291,94 @@ static inline qtr_generate_options qtr_generate_options_default(void) {
 /* Appends prompt[0..n_prompt) (not empty) to sequence `seq` and runs it, then samples up to n_predict tokens with
  * `sampler` (NULL: greedy), calling on_token and on_text. The sequence then holds the prompt and every generated
  * token except the last one (which has not been run): to continue, start the next prompt with it.
+ * A sampler with a constraint (qtr_sampler_set_constraint) keeps the text inside it: generation stops with
+ * QTR_STOP_EOG when the text is complete and nothing may follow, and an end-of-generation token is only sampled
+ * where the text is complete (even with stop_at_eog 0, such a token ends generation).
  * Returns QTR_OK, or QTR_ERR_CANCELLED when a callback stopped it. stop_reason and n_generated may be NULL. */
 QTR_API qtr_status qtr_generate(qtr_context* context, qtr_seq seq, qtr_sampler* sampler, const qtr_token* prompt,
                                 size_t n_prompt, const qtr_generate_options* options, qtr_stop_reason* stop_reason,
                                 size_t* n_generated);
+
+/* ---- constrained decoding ----------------------------------------------------------------------------------- */
+/* A constraint keeps what a sampler produces inside a language: a GBNF grammar (llama.cpp's format), a JSON Schema,
+ * a regular expression, any JSON value or object, or a list of choices (docs/structured-output.md). It is compiled
+ * once for one model's vocabulary, is immutable, and may be shared by any number of samplers on any threads.
+ *
+ *   qtr_constraint* c;
+ *   qtr_constraint_create(model, QTR_CONSTRAINT_GBNF, "root ::= \"yes\" | \"no\"", 21, NULL, &c);
+ *   qtr_sampler_set_constraint(sampler, c);      // the sampler keeps its own progress through it
+ *   qtr_constraint_free(c);                       // safe: the sampler holds the compiled constraint
+ *   qtr_generate(ctx, seq, sampler, prompt, n, &g, &reason, NULL);   // QTR_STOP_EOG once the text is complete
+ *
+ * A sampler with a constraint masks the logits first (tokens that would leave the language get -INFINITY), then runs
+ * its chain. End-of-generation tokens are allowed only where the text so far is complete; control tokens never. */
+typedef struct qtr_constraint qtr_constraint; /* a compiled constraint; immutable, shareable between threads */
+
+typedef enum qtr_constraint_kind {
+  QTR_CONSTRAINT_GBNF = 0,        /* text: a GBNF grammar whose start rule is `root` */
+  QTR_CONSTRAINT_JSON_SCHEMA = 1, /* text: a JSON Schema (draft 2020-12; draft-07 spellings accepted) */
+  QTR_CONSTRAINT_REGEX = 2,       /* text: a regular expression the whole output must match (ECMAScript subset) */
+  QTR_CONSTRAINT_JSON_OBJECT = 3, /* any JSON object; text must be empty */
+  QTR_CONSTRAINT_JSON = 4         /* any JSON value; text must be empty */
+} qtr_constraint_kind;
+
+typedef struct qtr_constraint_options {
+  size_t struct_size;
+  int32_t lenient;            /* JSON Schema: approximate what a grammar cannot express (accepting a superset)
+                                 instead of refusing it (default 0); qtr_constraint_relaxed lists what was relaxed */
+  int32_t compact_json;       /* JSON: no whitespace at all (default 0) */
+  int32_t allow_unused_rules; /* GBNF: accept rules that nothing uses (default 0) */
+  int32_t json_whitespace;    /* JSON, not compact: optional whitespace characters allowed at each place (20) */
+} qtr_constraint_options;
+
+QTR_API qtr_status qtr_constraint_options_init(qtr_constraint_options* options, size_t struct_size);
+static inline qtr_constraint_options qtr_constraint_options_default(void) {
+  qtr_constraint_options o;
+  qtr_constraint_options_init(&o, sizeof o);
+  return o;
+}
+
+/* Compiles text[0..length) (valid UTF-8; NULL with length 0 for the JSON kinds) for the model's vocabulary. options
+ * may be NULL (defaults). Errors: QTR_ERR_INVALID_ARGUMENT for a bad grammar, schema or pattern (the message says
+ * where: "grammar:LINE:COLUMN: ...", a schema's JSON pointer) or one no token sequence can satisfy;
+ * QTR_ERR_UNSUPPORTED for a schema keyword that cannot be enforced (see lenient); QTR_ERR_OUT_OF_MEMORY when a size,
+ * ambiguity or search budget runs out. */
+QTR_API qtr_status qtr_constraint_create(const qtr_model* model, qtr_constraint_kind kind, const char* text,
+                                         size_t length, const qtr_constraint_options* options,
+                                         qtr_constraint** out_constraint);
+/* The output is exactly one of choices[0..n_choices) (NUL-terminated, valid UTF-8, at least one). */
+QTR_API qtr_status qtr_constraint_create_choices(const qtr_model* model, const char* const* choices,
+                                                 size_t n_choices, const qtr_constraint_options* options,
+                                                 qtr_constraint** out_constraint);
+/* Releases the handle. Samplers it was given to keep the compiled constraint alive. NULL: no-op. */
+QTR_API qtr_status qtr_constraint_free(qtr_constraint* constraint);
+/* The grammar the constraint runs, as GBNF text (every kind is compiled to one). */
+QTR_API qtr_status qtr_constraint_gbnf(const qtr_constraint* constraint, char* text, size_t capacity,
+                                       size_t* length);
+/* Lenient JSON Schema: what was approximated, one item per line ("" when nothing was). */
+QTR_API qtr_status qtr_constraint_relaxed(const qtr_constraint* constraint, char* text, size_t capacity,
+                                          size_t* length);
+
+/* Attaches a constraint to a sampler (NULL detaches), starting at the beginning of the text. The constraint must
+ * have been compiled for the vocabulary of the model the sampler was created with (if any). Then:
+ * - qtr_sampler_sample masks the logits before the chain (QTR_ERR_INVALID_ARGUMENT when no token is allowed,
+ *   e.g. after the text is complete);
+ * - qtr_sampler_accept also advances the constraint: a token it does not allow is QTR_ERR_INVALID_ARGUMENT, and
+ *   then none of the tokens passed is accepted. (To put a prompt into the penalty window, accept it before
+ *   attaching the constraint.)
+ * - qtr_sampler_reset restarts the constraint too; qtr_generate enforces it (see there).
+ * The sampler's progress carries over between qtr_generate calls, like its penalty window. */
+QTR_API qtr_status qtr_sampler_set_constraint(qtr_sampler* sampler, const qtr_constraint* constraint);
+/* accepting: the text so far is a complete string of the language; finished: it is complete and nothing may follow
+ * (or an end-of-generation token was accepted). Without a constraint: accepting 1, finished 0. Either may be NULL. */
+QTR_API qtr_status qtr_sampler_constraint_state(const qtr_sampler* sampler, int* accepting, int* finished);
+/* Undoes the constraint's last n accepted tokens (for speculative decoding); the penalty window and the RNG are not
+ * rewound. n greater than the tokens accepted since the constraint was attached or reset, or no constraint:
+ * QTR_ERR_INVALID_ARGUMENT. */
+QTR_API qtr_status qtr_sampler_constraint_rollback(qtr_sampler* sampler, size_t n);
+/* Sets logits[t] to -INFINITY for every token t the constraint does not allow next (all t >= the vocabulary size
+ * too), for callers that sample on their own. No constraint: the logits are left as they are. */
+QTR_API qtr_status qtr_sampler_constraint_apply(qtr_sampler* sampler, float* logits, size_t n_logits);
 
 /* ---- embeddings --------------------------------------------------------------------------------------------- */
 typedef enum qtr_pooling { QTR_POOLING_MEAN = 0, QTR_POOLING_LAST = 1 } qtr_pooling;

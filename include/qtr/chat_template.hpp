@@ -48,7 +48,7 @@ struct ChatTemplateOptions {
   enum class TojsonStyle { transformers, jinja2 } tojson = TojsonStyle::transformers;
   // Render-time budgets; exceeding one is a qtr::Error(out_of_memory).
   size_t max_output_bytes = size_t{64} << 20;
-  uint64_t max_steps = 5'000'000;   // expression evaluations + loop iterations
+  uint64_t max_steps = 2'000'000;   // expression evaluations + loop iterations
   int max_call_depth = 200;         // nested macro calls
 };
 

@@ -221,22 +221,36 @@ Interpreter::Flow Interpreter::exec_for(const Stmt& s) {
     assign(s.targets, (*items)[static_cast<size_t>(i)], s.pos);
     Value& slot = frame["loop"];
     slot = Value();  // drop the frame's reference, so a dict held by nobody else can be refilled
-    if (!loop || loop.use_count() > 1) loop = std::make_shared<Dict>();
-    auto& e = loop->entries;  // keys are distinct: append directly
-    e.clear();
-    e.reserve(keys.size());
-    e.emplace_back(keys[0], Value::integer(i));
-    e.emplace_back(keys[1], Value::integer(i + 1));
-    e.emplace_back(keys[2], Value::integer(n - i - 1));
-    e.emplace_back(keys[3], Value::integer(n - i));
-    e.emplace_back(keys[4], Value::boolean(i == 0));
-    e.emplace_back(keys[5], Value::boolean(i == n - 1));
-    e.emplace_back(keys[6], Value::integer(n));
-    e.emplace_back(keys[7], Value::integer(1));
-    e.emplace_back(keys[8], Value::integer(0));
-    if (i > 0) e.emplace_back(keys[9], (*items)[static_cast<size_t>(i - 1)]);
-    if (i + 1 < n) e.emplace_back(keys[10], (*items)[static_cast<size_t>(i + 1)]);
-    e.emplace_back(keys[11], cycle);
+    const bool layout_changes = i <= 1 || i + 1 >= n;  // previtem appears at 1, nextitem goes at n - 1
+    if (!loop || loop.use_count() > 1 || layout_changes) {
+      if (!loop || loop.use_count() > 1) loop = std::make_shared<Dict>();
+      auto& e = loop->entries;  // keys are distinct: append directly
+      e.clear();
+      e.reserve(keys.size());
+      e.emplace_back(keys[0], Value::integer(i));
+      e.emplace_back(keys[1], Value::integer(i + 1));
+      e.emplace_back(keys[2], Value::integer(n - i - 1));
+      e.emplace_back(keys[3], Value::integer(n - i));
+      e.emplace_back(keys[4], Value::boolean(i == 0));
+      e.emplace_back(keys[5], Value::boolean(i == n - 1));
+      e.emplace_back(keys[6], Value::integer(n));
+      e.emplace_back(keys[7], Value::integer(1));
+      e.emplace_back(keys[8], Value::integer(0));
+      if (i > 0) e.emplace_back(keys[9], (*items)[static_cast<size_t>(i - 1)]);
+      if (i + 1 < n) e.emplace_back(keys[10], (*items)[static_cast<size_t>(i + 1)]);
+      e.emplace_back(keys[11], cycle);
+    } else {
+      // A middle iteration of an unshared loop object: only the values that move change.
+      auto& e = loop->entries;
+      e[0].second = Value::integer(i);
+      e[1].second = Value::integer(i + 1);
+      e[2].second = Value::integer(n - i - 1);
+      e[3].second = Value::integer(n - i);
+      e[4].second = Value::boolean(false);
+      e[5].second = Value::boolean(false);
+      e[9].second = (*items)[static_cast<size_t>(i - 1)];
+      e[10].second = (*items)[static_cast<size_t>(i + 1)];
+    }
     slot = Value::dict(loop);
     const Flow f = exec(s.body);
     if (f == Flow::break_loop) break;

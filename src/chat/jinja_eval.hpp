@@ -25,7 +25,7 @@ struct EvalError {
 
 struct RenderLimits {
   size_t max_output_bytes = size_t{64} << 20;
-  uint64_t max_steps = 5'000'000;
+  uint64_t max_steps = 2'000'000;
   int max_call_depth = 200;
   bool jinja2_tojson = false;  // jinja2's default tojson instead of transformers'
 };

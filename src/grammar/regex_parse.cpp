@@ -524,6 +524,7 @@ int Ast::nonempty(int id) {
         alts.push_back(concat({nonempty(n.kids[i]), suffix}));
         suffix = concat({n.kids[i], suffix}, true);
       }
+      std::reverse(alts.begin(), alts.end());
       return alt(std::move(alts));
     }
     case Node::alt: {
