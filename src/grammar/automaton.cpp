@@ -28,7 +28,9 @@ uint64_t mix(uint64_t h) {
 
 Automaton::Automaton(const Grammar& grammar, const AutomatonLimits& limits) : g_(grammar), limits_(limits) {
   nodes_.push_back({0xFFFFFFFF, 0});  // kBottom
+  nodes_.push_back({0xFFFFFFFF, 1});  // kUnknown_
   states_.emplace_back();             // kDead
+  row_of_.push_back(kUnknown);
   std::vector<uint32_t> from;
   for (uint32_t alt : g_.rules[g_.root].alternatives) from.push_back(node(alt, kBottom));
   start_ = close(from);
@@ -51,7 +53,7 @@ uint32_t Automaton::close(const std::vector<uint32_t>& from) {
   }
   found_.clear();
   work_.assign(from.begin(), from.end());
-  bool accept = false;
+  bool accept = false, unknown = false;
   size_t visited = 0;
   while (!work_.empty()) {
     const uint32_t n = work_.back();
@@ -62,6 +64,10 @@ uint32_t Automaton::close(const std::vector<uint32_t>& from) {
     if (++visited > limits_.max_stacks_per_state * 4) over_budget("expansion steps for one byte", limits_.max_stacks_per_state * 4);
     if (n == kBottom) {
       accept = true;
+      continue;
+    }
+    if (n == kUnknown_) {
+      unknown = true;
       continue;
     }
     const Node nd = nodes_[n];  // a copy: node() below may grow nodes_
@@ -80,25 +86,78 @@ uint32_t Automaton::close(const std::vector<uint32_t>& from) {
     }
   }
   std::sort(found_.begin(), found_.end());
-  uint64_t h = accept ? 0x9e3779b97f4a7c15ULL : 0;
-  for (uint32_t id : found_) h = mix(h ^ id) + 0x632be59bd9b4e019ULL;
+  return intern(found_, accept, unknown);
+}
+
+uint32_t Automaton::intern(const std::vector<uint32_t>& stacks, bool accept, bool unknown) {
+  if (stacks.empty() && !accept && !unknown) return kDead;
+  uint64_t h = (accept ? 0x9e3779b97f4a7c15ULL : 0) ^ (unknown ? 0x7f4a7c159e3779b9ULL : 0);
+  for (uint32_t id : stacks) h = mix(h ^ id) + 0x632be59bd9b4e019ULL;
   auto& bucket = state_ids_[h];
   for (uint32_t id : bucket) {
-    if (states_[id].accept == accept && states_[id].stacks == found_) return id;
+    if (states_[id].accept == accept && states_[id].unknown == unknown && states_[id].stacks == stacks) return id;
   }
-  if (found_.empty() && !accept) return kDead;
   if (states_.size() >= limits_.max_states) over_budget("states", limits_.max_states);
   const auto id = static_cast<uint32_t>(states_.size());
   State s;
-  s.stacks = found_;
+  s.stacks = stacks;
   s.accept = accept;
-  for (uint32_t n : found_) {
+  s.unknown = unknown;
+  for (uint32_t n : stacks) {
     const ByteSet& set = g_.sets[g_.symbols[nodes_[n].pos].index];
     for (int w = 0; w < 4; ++w) s.first.bits[w] |= set.bits[w];
   }
   states_.push_back(std::move(s));
+  row_of_.push_back(kUnknown);
   bucket.push_back(id);
   return id;
+}
+
+bool Automaton::loops_on_slow(uint32_t state, const std::array<uint64_t, 4>& bytes) {
+  for (int w = 0; w < 4; ++w) {
+    if (bytes[w] & ~states_[state].first.bits[w]) return false;  // a byte no stack takes
+    if (bytes[w] & states_[state].loop_no.bits[w]) return false;
+  }
+  for (int w = 0; w < 4; ++w) {
+    uint64_t todo = bytes[w] & ~states_[state].loop_yes.bits[w];
+    while (todo) {
+      const auto b = static_cast<uint8_t>(w * 64 + __builtin_ctzll(todo));
+      todo &= todo - 1;
+      const bool loops = next(state, b) == state;  // next() may grow states_: index again below
+      if (loops) {
+        states_[state].loop_yes.add(b);
+      } else {
+        states_[state].loop_no.add(b);
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+uint32_t Automaton::cut(uint32_t n, int depth) {
+  if (n == kBottom || n == kUnknown_) return n;
+  if (depth == 0) return kUnknown_;
+  const Node nd = nodes_[n];
+  return node(nd.pos, cut(nd.rest, depth - 1));
+}
+
+uint32_t Automaton::truncated(uint32_t state, int depth) {
+  if (state == kDead) return kDead;
+  if (depth != truncated_depth_) {
+    for (State& s : states_) s.truncated = 0xFFFFFFFF;
+    truncated_depth_ = depth;
+  }
+  if (states_[state].truncated != 0xFFFFFFFF) return states_[state].truncated;
+  std::vector<uint32_t> stacks;
+  stacks.reserve(states_[state].stacks.size());
+  for (uint32_t n : states_[state].stacks) stacks.push_back(cut(n, depth));
+  std::sort(stacks.begin(), stacks.end());
+  stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
+  const bool accept = states_[state].accept, unknown = states_[state].unknown;
+  const uint32_t t = intern(stacks, accept, unknown);
+  states_[state].truncated = t;
+  return t;
 }
 
 uint32_t Automaton::compute(uint32_t state, uint8_t byte) {
@@ -111,12 +170,11 @@ uint32_t Automaton::compute(uint32_t state, uint8_t byte) {
     }
     to = close(from);
   }
-  auto& row = states_[state].row;
-  if (!row) {
-    row = std::make_unique<std::array<uint32_t, 256>>();
-    row->fill(kUnknown);
+  if (row_of_[state] == kUnknown) {
+    row_of_[state] = static_cast<uint32_t>(rows_.size() / 256);
+    rows_.resize(rows_.size() + 256, kUnknown);
   }
-  (*row)[byte] = to;
+  rows_[size_t{row_of_[state]} * 256 + byte] = to;
   return to;
 }
 

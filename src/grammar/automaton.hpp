@@ -35,9 +35,9 @@ class Automaton {
 
   uint32_t start() const { return start_; }
   uint32_t next(uint32_t state, uint8_t byte) {
-    std::array<uint32_t, 256>* row = states_[state].row.get();
-    if (row) {
-      const uint32_t to = (*row)[byte];
+    const uint32_t r = row_of_[state];
+    if (r != kUnknown) {
+      const uint32_t to = rows_[size_t{r} * 256 + byte];
       if (to != kUnknown) return to;
     }
     return compute(state, byte);
@@ -48,8 +48,22 @@ class Automaton {
     return state;
   }
   bool accepting(uint32_t state) const { return states_[state].accept; }
+  // The same stacks cut below `depth` frames, an "unknown" bottom in place of what was cut (itself when no stack
+  // is deeper). A walk from the cut state that never reaches the unknown bottom behaves exactly as one from the
+  // full state would, whatever was cut: so its results can be shared by every state with the same top frames.
+  uint32_t truncated(uint32_t state, int depth);
+  // The expansion that made this state popped a stack into the unknown bottom of a cut state.
+  bool reaches_unknown(uint32_t state) const { return states_[state].unknown; }
   // True when some byte may still follow (a stack is waiting for one).
   bool can_continue(uint32_t state) const { return !states_[state].stacks.empty(); }
+  // True when every byte of `bytes` leads from `state` back to `state` (so any text of them keeps it there).
+  bool loops_on(uint32_t state, const std::array<uint64_t, 4>& bytes) {
+    const ByteSet& yes = states_[state].loop_yes;
+    if (((bytes[0] & ~yes.bits[0]) | (bytes[1] & ~yes.bits[1]) | (bytes[2] & ~yes.bits[2]) | (bytes[3] & ~yes.bits[3])) == 0) {
+      return true;
+    }
+    return loops_on_slow(state, bytes);
+  }
   // The bytes some stack of `state` accepts next.
   const ByteSet& first_bytes(uint32_t state) const { return states_[state].first; }
 
@@ -58,7 +72,8 @@ class Automaton {
 
  private:
   static constexpr uint32_t kUnknown = 0xFFFFFFFF;
-  static constexpr uint32_t kBottom = 0;  // node 0: the empty stack (the root is complete)
+  static constexpr uint32_t kBottom = 0;   // node 0: the empty stack (the root is complete)
+  static constexpr uint32_t kUnknown_ = 1; // node 1: what a truncated stack stood on
 
   struct Node {
     uint32_t pos;   // position in Grammar::symbols
@@ -67,14 +82,22 @@ class Automaton {
   struct State {
     std::vector<uint32_t> stacks;  // sorted node ids whose top is a byte set
     bool accept = false;
+    bool unknown = false;          // reached the unknown bottom (states of truncated stacks only)
+    uint32_t truncated = 0xFFFFFFFF;  // memo of truncated(state, depth) for truncated_depth_
     ByteSet first;                 // union of the tops' byte sets
-    std::unique_ptr<std::array<uint32_t, 256>> row;
+    ByteSet loop_yes, loop_no;     // bytes known to lead back to this state, and known not to
   };
 
   uint32_t node(uint32_t pos, uint32_t rest);
   // Expands `from` (stacks to continue) to stacks topped by byte sets; returns the interned state.
   uint32_t close(const std::vector<uint32_t>& from);
   uint32_t compute(uint32_t state, uint8_t byte);
+  uint32_t intern(const std::vector<uint32_t>& sorted_stacks, bool accept, bool unknown);
+  bool loops_on_slow(uint32_t state, const std::array<uint64_t, 4>& bytes);
+  std::vector<uint32_t> row_of_;  // [n_states] the state's transition row in rows_, or kUnknown
+  std::vector<uint32_t> rows_;    // [n_rows * 256] next state per byte, kUnknown until computed
+  uint32_t cut(uint32_t node, int depth);
+  int truncated_depth_ = -1;
 
   const Grammar& g_;
   AutomatonLimits limits_;

@@ -121,13 +121,58 @@ std::shared_ptr<const Constraint> Constraint::from_choices(std::span<const std::
 
 const std::vector<uint64_t>& Constraint::Impl::mask_locked(uint32_t state) const {
   if (auto it = mask_cache.find(state); it != mask_cache.end()) return it->second;
-  if ((mask_cache.size() + 1) * mask_words * 8 > options.mask_cache_bytes) mask_cache.clear();
+  const size_t budget_entries = std::max<size_t>(2, options.mask_cache_bytes / (mask_words * 8 + 1));
+  if (mask_cache.size() + 1 > budget_entries) mask_cache.clear();
+  if (base_cache.size() + 1 > budget_entries) base_cache.clear();
+  grammar::Automaton& a = *automaton;
+  const uint32_t cut = a.truncated(state, kTruncateDepth);
   std::vector<uint64_t>& bits = mask_cache[state];
-  bits.assign(mask_words, 0);
+  if (cut == state) {  // no stack deeper than the cut: the plain walk
+    bits.assign(mask_words, 0);
+    walk_locked(state, bits, nullptr);
+    return bits;
+  }
+  auto base_it = base_cache.find(cut);
+  if (base_it == base_cache.end()) {
+    BaseMask base;
+    base.bits.assign(mask_words, 0);
+    walk_locked(cut, base.bits, &base.uncertain);
+    base_it = base_cache.emplace(cut, std::move(base)).first;
+  }
+  const BaseMask& base = base_it->second;
+  bits = base.bits;
+  // The uncertain tokens against the full state; consecutive ones (trie order) share their common prefix's states.
+  walk_states.resize(size_t{vocab->trie().max_depth} + 1);
+  uint32_t* st = walk_states.data();
+  st[0] = state;
+  size_t valid = 0;  // st[0..valid] hold the states after the previous token's first bytes
+  const std::string* prev = nullptr;
+  for (TokenId t : base.uncertain) {
+    const std::string& p = vocab->piece(t);
+    size_t k = 0;
+    if (prev) {
+      const size_t limit = std::min({prev->size(), p.size(), valid});
+      while (k < limit && (*prev)[k] == p[k]) ++k;
+    }
+    uint32_t s = st[k];
+    while (k < p.size() && s != grammar::Automaton::kDead) {
+      s = a.next(s, static_cast<uint8_t>(p[k]));
+      st[++k] = s;
+    }
+    valid = k;
+    prev = &p;
+    if (s != grammar::Automaton::kDead) bits[static_cast<size_t>(t) >> 6] |= uint64_t{1} << (t & 63);
+  }
+  return bits;
+}
+
+void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, std::vector<TokenId>* uncertain) const {
   const grammar::TokenTrie& trie = vocab->trie();
   grammar::Automaton& a = *automaton;
   walk_states.resize(size_t{trie.max_depth} + 1);
-  walk_states[0] = state;
+  walk_popped.resize(size_t{trie.max_depth} + 1);
+  walk_states[0] = start;
+  walk_popped[0] = 0;
   const size_t n = trie.size();
   const uint8_t* byte = trie.byte.data();
   const uint16_t* depth = trie.depth.data();
@@ -135,20 +180,40 @@ const std::vector<uint64_t>& Constraint::Impl::mask_locked(uint32_t state) const
   const uint32_t* tb = trie.token_begin.data();
   const TokenId* tokens = trie.tokens.data();
   uint32_t* states = walk_states.data();
+  char* popped = walk_popped.data();
+  const auto* subtree_bytes = trie.subtree_bytes.data();
   for (size_t i = 1; i < n;) {
-    const uint32_t s = a.next(states[depth[i] - 1], byte[i]);
-    if (s == grammar::Automaton::kDead) {
+    const size_t d = depth[i];
+    const uint32_t parent = states[d - 1];
+    if (end[i] - i > 4 && a.loops_on(parent, subtree_bytes[i])) {
+      // Every path below stays in `parent`, a live state: the whole subtree is allowed.
+      for (uint32_t k = tb[i]; k < tb[end[i]]; ++k) {
+        const auto t = static_cast<uint32_t>(tokens[k]);
+        bits[t >> 6] |= uint64_t{1} << (t & 63);
+      }
       i = end[i];
       continue;
     }
-    states[depth[i]] = s;
+    const uint32_t s = a.next(parent, byte[i]);
+    if (s == grammar::Automaton::kDead) {
+      // Refused by the frames we know; if a stack already left them on this path, the context decides.
+      if (uncertain && popped[d - 1]) uncertain->insert(uncertain->end(), tokens + tb[i], tokens + tb[end[i]]);
+      i = end[i];
+      continue;
+    }
+    states[d] = s;
+    popped[d] = static_cast<char>(popped[d - 1] || a.reaches_unknown(s));
+    const bool live = a.can_continue(s) || a.accepting(s);
     for (uint32_t k = tb[i]; k < tb[i + 1]; ++k) {
       const auto t = static_cast<uint32_t>(tokens[k]);
-      bits[t >> 6] |= uint64_t{1} << (t & 63);
+      if (live) {
+        bits[t >> 6] |= uint64_t{1} << (t & 63);
+      } else if (uncertain) {
+        uncertain->push_back(tokens[k]);
+      }
     }
     ++i;
   }
-  return bits;
 }
 
 }  // namespace qtr

@@ -6,6 +6,7 @@
 // approximated instead and the relaxation is reported. See docs/structured-output.md for the keyword table.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct JsonSchemaOptions {
   size_t max_rules = 20000;
   size_t max_grammar_bytes = size_t{8} << 20;
   int max_depth = 64;  // nesting of subschemas followed ($ref expansions included)
+  // Largest count written as a bounded repetition (minLength/maxLength, minItems/maxItems); larger ones are
+  // refused as unsupported (lenient: the bound is loosened).
+  uint32_t max_repeat = 1000;
 };
 
 struct JsonSchemaResult {

@@ -2,6 +2,7 @@
 // forward pass: node i's subtree is [i, subtree_end[i]), and skipping a refused prefix skips its whole subtree.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct TokenTrie {
   std::vector<uint32_t> subtree_end;  // [n_nodes] one past the node's last descendant
   std::vector<uint32_t> token_begin;  // [n_nodes + 1] the node's tokens are tokens[token_begin[i], token_begin[i+1])
   std::vector<TokenId> tokens;        // ids, grouped by the node where their bytes end
+  // [n_nodes] every byte on the edges of the node's subtree (its own edge included): a walk whose state loops on
+  // all of them allows the whole subtree without visiting it.
+  std::vector<std::array<uint64_t, 4>> subtree_bytes;
   uint16_t max_depth = 0;
 
   size_t size() const { return byte.size(); }

@@ -76,6 +76,20 @@ std::shared_ptr<const TokenVocabulary> TokenVocabulary::build(const Tokenizer& t
   for (uint32_t node : token_node) ++tr.token_begin[node + 1];
   std::partial_sum(tr.token_begin.begin(), tr.token_begin.end(), tr.token_begin.begin());
   tr.tokens = order;
+  // Subtree byte unions, children before parents (reverse preorder).
+  tr.subtree_bytes.assign(tr.byte.size(), {0, 0, 0, 0});
+  std::vector<uint32_t> parent_at(size_t{tr.max_depth} + 1, 0);
+  std::vector<uint32_t> parent(tr.byte.size(), 0);
+  for (uint32_t i = 1; i < tr.byte.size(); ++i) {
+    parent_at[tr.depth[i]] = i;
+    parent[i] = tr.depth[i] == 1 ? 0 : parent_at[tr.depth[i] - 1];
+  }
+  for (size_t i = tr.byte.size(); i-- > 1;) {
+    auto& u = tr.subtree_bytes[i];
+    u[tr.byte[i] >> 6] |= uint64_t{1} << (tr.byte[i] & 63);
+    auto& pu = tr.subtree_bytes[parent[i]];
+    for (int w = 0; w < 4; ++w) pu[w] |= u[w];
+  }
   v->trie_ = std::move(trie);
   return v;
 }
