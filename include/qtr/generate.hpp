@@ -29,6 +29,9 @@ struct GenerateOptions {
   // the text is complete and nothing may follow, and an end-of-generation token is only sampled where the text is
   // complete. Must be compiled for this model's vocabulary (Model::token_vocabulary()).
   std::shared_ptr<const Constraint> constraint;
+  // A lazy constraint: generation is free until this text appears in the output, and from its first byte on the
+  // output must follow `constraint` (whose language starts with the trigger). Empty: constrained from the start.
+  std::string constraint_trigger;
 };
 
 enum class StopReason {

@@ -84,6 +84,8 @@ GenerateResult generate(Session& session, std::span<const TokenId> prompt, const
     }
     matcher.emplace(options.constraint);
   }
+  bool constrained = matcher.has_value() && options.constraint_trigger.empty();
+  std::string free_text;  // lazy constraint: the raw bytes generated while waiting for the trigger
 
   std::span<const float> logits = session.eval(prompt);
   for (int64_t i = 0; i < options.n_predict; ++i) {
@@ -91,21 +93,36 @@ GenerateResult generate(Session& session, std::span<const TokenId> prompt, const
       result.stop_reason = StopReason::cancelled;
       return result;
     }
-    if (matcher && matcher->finished()) {
+    if (constrained && matcher->finished()) {
       result.stop_reason = StopReason::eog;
       break;
     }
     std::span<const float> sample_from = logits;
-    if (matcher) {
+    if (constrained) {
       masked.assign(logits.begin(), logits.end());
       matcher->apply(masked);
       sample_from = masked;
     }
     const TokenId next = sampler.sample(sample_from);
-    if (matcher && !matcher->accept(next)) {
+    if (constrained && !matcher->accept(next)) {
       throw Error(Errc::internal, "generate: the sampler chose a token the constraint does not allow");
     }
-    if (std::binary_search(eog.begin(), eog.end(), next) || (matcher && matcher->finished() && matcher->steps() &&
+    if (matcher && !constrained && !options.constraint->vocabulary().is_eog(next)) {
+      free_text += options.constraint->vocabulary().piece(next);
+      const size_t at = free_text.find(options.constraint_trigger);
+      if (at != std::string::npos) {  // the trigger is out: from its first byte on, the constraint holds
+        constrained = true;
+        if (!matcher->accept_bytes(std::string_view(free_text).substr(at))) {
+          // What the model wrote after the trigger, within this token, already leaves the language.
+          sampler.accept(next);
+          result.tokens.push_back(next);
+          emit(decoder.push(next));
+          result.stop_reason = StopReason::eog;
+          break;
+        }
+      }
+    }
+    if (std::binary_search(eog.begin(), eog.end(), next) || (constrained && matcher->finished() && matcher->steps() &&
                                                              options.constraint->vocabulary().is_eog(next))) {
       result.stop_reason = StopReason::eog;
       break;
@@ -113,7 +130,7 @@ GenerateResult generate(Session& session, std::span<const TokenId> prompt, const
     sampler.accept(next);
     result.tokens.push_back(next);
     if (!emit(decoder.push(next))) return result;
-    if (matcher && matcher->finished()) {  // the constraint's text is complete: nothing may follow
+    if (constrained && matcher->finished()) {  // the constraint's text is complete: nothing may follow
       result.stop_reason = StopReason::eog;
       break;
     }

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "constraint_args.hpp"
+#include "tool_args.hpp"
 #include "load_args.hpp"
 #include "default_model.hpp"
 #include "qtr/chat.hpp"
@@ -32,6 +33,7 @@ constexpr OptionSpec kRunOptions[] = {
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
     kMatmulInputsOption,
     QTR_CONSTRAINT_OPTION_SPECS,
+    QTR_TOOL_OPTION_SPECS,
 };
 constexpr auto kOptions = with_sampling_options(kRunOptions);
 
@@ -71,6 +73,8 @@ int run(const Args& args) {
   Session session(model, session_options);
   const std::string prompt = args.string("--prompt").value_or("");
   std::vector<TokenId> ids;
+  std::optional<ToolSetup> tools;
+  if (!chat && (args.has("--tools") || args.has("--tool-choice"))) throw UsageError{"--tools needs --chat"};
   if (chat) {
     std::optional<std::string> source;
     if (auto file = args.string("--chat-template")) source = read_text_file(*file);
@@ -78,23 +82,33 @@ int run(const Args& args) {
     std::vector<ChatMessage> messages;
     if (auto system = args.string("--system")) messages.push_back({"system", *system});
     messages.push_back({"user", prompt});
-    ids = chat_prompt_tokens(*model, tmpl, messages);
+    tools = setup_tools(args, *model, source.value_or(model->chat_template()), messages, gen);
+    ids = tools ? chat_prompt_tokens(*model, tmpl, {}, true, tools->variables) : chat_prompt_tokens(*model, tmpl, messages);
   } else {
     ids = model->tokenizer().encode(prompt, EncodeOptions{true, false});
   }
   if (ids.empty()) throw Error(Errc::invalid_argument, "the prompt is empty and the vocabulary adds no BOS token");
   validate(gen.sampling, model->tokenizer().n_vocab());  // --logit-bias ids, before anything is printed
-  if (has_constraint(args)) gen.constraint = compile_constraint(args, model->token_vocabulary());
+  if (has_constraint(args)) {
+    if (tools) throw UsageError{"--tools and a constraint option cannot be combined"};
+    gen.constraint = compile_constraint(args, model->token_vocabulary());
+  }
   const auto t1 = std::chrono::steady_clock::now();
   if (random_seed && gen.sampling.temperature > 0.0f) {  // after loading: a failed load stays a one-line error
     std::fprintf(stderr, "qtr run: seed %llu\n", static_cast<unsigned long long>(gen.sampling.seed));
   }
 
-  const GenerateResult result = generate(session, ids, gen, [](std::string_view text) {
+  std::string reply;
+  const GenerateResult result = generate(session, ids, gen, [&](std::string_view text) {
+    if (tools) {  // printed as one JSON message at the end
+      reply += text;
+      return true;
+    }
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     return true;
   });
+  if (tools) std::printf("%s\n", tool_reply_json(*tools, reply).c_str());
   const auto t2 = std::chrono::steady_clock::now();
   const double load_s = std::chrono::duration<double>(t1 - t0).count();
   const double gen_s = std::chrono::duration<double>(t2 - t1).count();
