@@ -7,6 +7,7 @@
 #include "qtr/error.hpp"
 #include "qtr/gguf.hpp"
 #include "qtr/json.hpp"
+#include "qtr/tool_calls.hpp"
 #include "qtr/vocab.hpp"
 
 namespace qtr::cli {
@@ -25,6 +26,8 @@ constexpr OptionSpec kOptions[] = {
     {"--no-trim-blocks", "", "keep the newline after block tags (jinja2's default; transformers trims it)"},
     {"--no-lstrip-blocks", "", "keep whitespace before block tags (jinja2's default; transformers strips it)"},
     {"--jinja2-tojson", "", "tojson as jinja2's default filter (sorted keys, HTML-safe escapes)"},
+    {"--tools", "FILE", "OpenAI function tools (JSON array), passed as the template's tools; tool-call arguments in "
+                        "the messages may be JSON strings (as OpenAI sends them)"},
 };
 
 std::string token_text(const Vocab& vocab, TokenId id) {
@@ -64,7 +67,13 @@ int run(const Args& args) {
   const Json messages = read_json_file(messages_path);
   if (!messages.is_array()) throw Error(Errc::invalid_argument, messages_path + ": expected a JSON array of messages");
   Json::Object vars;
-  vars.emplace_back("messages", messages);
+  if (auto tools_path = args.string("--tools")) {
+    const auto tools = parse_tools(read_json_file(*tools_path));
+    const Json tv = tool_chat_variables(messages, tools, detect_tool_call_format(source), parse_tool_choice(Json(), tools));
+    for (const auto& [k, v] : tv.as_object("tool variables")) vars.emplace_back(k, v);
+  } else {
+    vars.emplace_back("messages", messages);
+  }
   vars.emplace_back("add_generation_prompt", Json(!args.flag("--no-generation-prompt")));
   vars.emplace_back("bos_token", Json(bos));
   vars.emplace_back("eos_token", Json(eos));
