@@ -102,7 +102,9 @@ std::string json_char_set(const CodePointSet& set, GbnfWriter& out) {
     for (int hi = 0; hi < 2; ++hi)
       if (low_mask[hi] != 0) escapes.push_back("\"u00" + std::to_string(hi) + "\" " + hex_class(low_mask[hi]));
   }
-  if (escapes.size() == 1) {
+  if (escapes.size() == 1 && low_mask[0] == 0 && low_mask[1] == 0 && escapes[0][0] == '"') {
+    alts.push_back("\"\\\\" + escapes[0].substr(1));  // one short escape: a single literal, "\\n"
+  } else if (escapes.size() == 1) {
     alts.push_back("\"\\\\\" " + escapes[0]);
   } else if (!escapes.empty()) {
     std::string e = "\"\\\\\" (";

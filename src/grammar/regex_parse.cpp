@@ -54,10 +54,12 @@ class Parser {
 
   ParsedRegex parse() {
     ParsedRegex out;
+    double weight = 0;
     for (;;) {
       Branch b;
       b.node = sequence(&b);
       out.branches.push_back(b);
+      check_weight(weight += ast_[b.node].weight, i_);
       if (i_ < p_.size() && p_[i_] == '|') { ++i_; continue; }
       if (i_ < p_.size()) fail_at(Errc::invalid_argument, "unbalanced parenthesis", i_);  // a ')'
       return out;
@@ -91,7 +93,15 @@ class Parser {
       ++i_;
       kids.push_back(sequence(nullptr));
     }
-    return ast_.alt(std::move(kids));
+    const int node = ast_.alt(std::move(kids));
+    check_weight(ast_[node].weight, i_);
+    return node;
+  }
+
+  static void check_weight(double weight, size_t offset) {
+    if (weight > kMaxWeight)
+      fail_at(Errc::out_of_memory, "the pattern expands past " + std::to_string(int64_t{1} << 20) +
+              " grammar elements", offset);
   }
 
   // A concatenation up to `|`, `)` or the end. `top` is the branch when at the top level (anchors allowed).
@@ -109,11 +119,11 @@ class Parser {
         if (c == '^' && top && items.empty() && !top->anchored_end) {
           top->anchored_start = true;
         } else if (c == '$' && top) {
+          if (!top->anchored_end) end_anchor = start;
           top->anchored_end = true;
-          end_anchor = start;
         } else {
-          fail_at(Errc::unsupported, std::string("anchor ") + c + (top ? " after the start of the pattern" : " inside a group"),
-                  start);
+          fail_at(Errc::unsupported,
+                  std::string("anchor ") + c + (top ? " after the start of the pattern" : " inside a group"), start);
         }
         continue;
       }
@@ -124,17 +134,13 @@ class Parser {
         quantifier(lo, hi);
         if (at('?')) ++i_;  // lazy: the same language
         node = ast_.repeat(node, lo, hi);
-        if (ast_[node].weight > kMaxWeight)
-          fail_at(Errc::out_of_memory, "the pattern expands past " + std::to_string(int64_t{1} << 20) +
-                  " grammar elements", qpos);
+        check_weight(ast_[node].weight, qpos);
         if (quantifier_at(i_)) fail_at(Errc::invalid_argument, "nothing to repeat", i_);
       }
       items.push_back(node);
     }
     const int node = ast_.concat(std::move(items));
-    if (ast_[node].weight > kMaxWeight)
-      fail_at(Errc::out_of_memory, "the pattern expands past " + std::to_string(int64_t{1} << 20) +
-              " grammar elements", i_);
+    check_weight(ast_[node].weight, i_);
     return node;
   }
 

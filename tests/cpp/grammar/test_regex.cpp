@@ -121,7 +121,7 @@ TEST(RegexCompile, QuantifiersGroupsAlternation) {
       {"x(a?b?)+y", kFull, {"xy", "xabbay"}, {"xc"}},
       {"x(a*|b)+y", kFull, {"xy", "xabbay"}, {"xc"}},
       {"x(a?){3,5}y", kFull, {"xy", "xaaaaay"}, {"xaaaaaay"}},
-      {"x(a?b?){2}y", kFull, {"xy", "xabay", "xabab" "y", "xbby"}, {"xababay"}},
+      {"x(a?b?){2}y", kFull, {"xy", "xabay", "xababy", "xbby"}, {"xababay"}},
       {"x((a*)?)*y", kFull, {"xy", "xaaay"}, {"xb"}},
       {"x(|a)*y", kFull, {"xy", "xaay"}, {}},
       {"((a+)+)+", kFull, {"a", "aaaa"}, {""}},
@@ -170,7 +170,6 @@ TEST(RegexCompile, JsonStringEncoding) {
   });
 }
 
-// Builds the expected message "regex: <what> at offset N".
 struct ErrorCase {
   std::string pattern;
   Errc code;
@@ -218,6 +217,10 @@ TEST(RegexErrors, CodesMessagesOffsets) {
       {"abcde", Errc::invalid_argument, "regex: the pattern is 5 bytes, more than the limit of 4", tiny},
       {"(a{1000}){1000}(b{1000}){1000}", Errc::out_of_memory,
        "regex: the pattern expands past 1048576 grammar elements at offset 30"},
+      {"(a{1000}){1000}|(b{1000}){1000}", Errc::out_of_memory,
+       "regex: the pattern expands past 1048576 grammar elements at offset 31"},
+      {"((a{1000}){1000}|(b{1000}){1000})", Errc::out_of_memory,
+       "regex: the pattern expands past 1048576 grammar elements at offset 32"},
       {"((a{1000}){1000}){2}", Errc::out_of_memory,
        "regex: the pattern expands past 1048576 grammar elements at offset 17"},
       {std::string(300, '(') + std::string(300, ')'), Errc::invalid_argument,
@@ -265,6 +268,8 @@ TEST(RegexCharSet, JsonEncodingForTheSchemaCompiler) {
   EXPECT_EQ(char_set_to_gbnf({{0, 0x10FFFF}}, RegexEncoding::raw, w), ".");
   EXPECT_EQ(char_set_to_gbnf({{'z', 'z'}, {'a', 'c'}, {'b', 'd'}}, RegexEncoding::raw, w), "[a-dz]");
   EXPECT_EQ(char_set_to_gbnf({{0, 0x10FFFF}}, RegexEncoding::raw, w), ".");
+  EXPECT_EQ(char_set_to_gbnf({{'"', '"'}}, RegexEncoding::json_string, w), "\"\\\\\\\"\"");  // "\\\""
+  EXPECT_EQ(char_set_to_gbnf({{'\\', '\\'}}, RegexEncoding::json_string, w), "\"\\\\\\\\\"");  // "\\\\"
   EXPECT_EQ(w.rule_count(), 0u);
   // Every JSON string character: one shared rule however often it is asked for.
   const std::string any = char_set_to_gbnf({{0, 0x10FFFF}}, RegexEncoding::json_string, w);
@@ -324,6 +329,53 @@ TEST(RegexReference, AgreesWithStdRegex) {
         const bool want = search ? std::regex_search(t, re) : std::regex_match(t, re);
         if (grammar_accepts(g, t) != want && ++mismatches <= 3)
           ADD_FAILURE() << "text '" << t << "': std::regex says " << want << "\n" << gbnf;
+      }
+    }
+  }
+}
+
+// The json_string encoding against the same reference: std::regex decides on the decoded text, and the grammar
+// must accept every JSON spelling of it (json.dumps style, and everything escapable escaped).
+std::string json_encode(const std::string& text, bool escape_all) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') out += std::string("\\") + c;
+    else if (c == '/' && escape_all) out += "\\/";
+    else if (c == '\n' && !escape_all) out += "\\n";
+    else if (c == '\t' && !escape_all) out += "\\t";
+    else if (u < 0x20) out += std::string("\\u00") + kHex[u >> 4] + (escape_all ? "0123456789ABCDEF" : kHex)[u & 15];
+    else out += c;
+  }
+  return out;
+}
+
+TEST(RegexReference, JsonStringAgreesWithStdRegex) {
+  const std::vector<std::string> patterns = {"a\"", "[\"\\\\/]+", "\\W", ".+", "^[^\"]*$", "(a|\\n)*\\x01",
+                                             "\\s", "^\\\\?a", "[^\\x01]$", "/{2}"};
+  const std::string alphabet = std::string("a\"\\/\n\t\x01", 7);
+  std::vector<std::string> texts{""};
+  for (size_t start = 0, len = 1; len <= 4; ++len) {
+    const size_t end = texts.size();
+    for (size_t k = start; k < end; ++k)
+      for (char c : alphabet) texts.push_back(texts[k] + c);
+    start = end;
+  }
+  for (const auto& p : patterns) {
+    const std::regex re(p, std::regex::ECMAScript);
+    for (const bool search : {false, true}) {
+      SCOPED_TRACE("pattern /" + p + "/ search=" + std::to_string(search));
+      const std::string gbnf = compile(p, search ? kJsonSearch : kJson);
+      const Grammar g = parse_gbnf(gbnf);
+      int mismatches = 0;
+      for (const auto& t : texts) {
+        const bool want = search ? std::regex_search(t, re) : std::regex_match(t, re);
+        for (const bool all : {false, true}) {
+          const std::string encoded = json_encode(t, all);
+          if (grammar_accepts(g, encoded) != want && ++mismatches <= 3)
+            ADD_FAILURE() << "encoded '" << encoded << "': std::regex says " << want << "\n" << gbnf;
+        }
       }
     }
   }
