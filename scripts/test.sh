@@ -3,7 +3,7 @@
 #   1. GoogleTest unit tests and the pytest suite (CLI contracts, independent NumPy/SentencePiece/gguf references)
 #      on the Release build, then the Python package (pip install . into .venv) and its tests (tests/python_pkg);
 #   2. both again on an ASan+UBSan build;
-#   3. a short libFuzzer run of every file reader (QTR_FUZZ_SECONDS each, default 60);
+#   3. a short libFuzzer run of every file reader and of the constraint compilers (QTR_FUZZ_SECONDS each, default 60);
 #   4. the kernel conformance test cross-compiled for AArch64 (NEON) and run under qemu-aarch64.
 # QTR_QUICK=1 runs stage 1 only. Tests that need ../shared skip with a message when it is absent.
 set -euo pipefail
@@ -67,7 +67,15 @@ if [ "${QTR_QUICK:-0}" != 1 ]; then
   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_FUZZ=ON > /dev/null
   cmake --build build-fuzz
   "$py" tests/fuzz/make_seeds.py build-fuzz/seeds
-  for target in gguf safetensors sentencepiece_model chat_template; do
+  # Constraint seeds: a mode byte (0 GBNF, 1 JSON Schema, 2 regex), then the source.
+  mkdir -p build-fuzz/seeds/constraint
+  n=0
+  for f in tests/fixtures/grammars/*.gbnf; do { printf '\000'; cat "$f"; } > build-fuzz/seeds/constraint/g$((n++)); done
+  for f in bench/schemas/*.json; do { printf '\001'; cat "$f"; } > build-fuzz/seeds/constraint/s$((n++)); done
+  for re in '[a-z]+@[a-z]+\.(com|org)' '^(\d{3})-\d{4}$' '(a|b)*c{2,5}[^x-z]'; do
+    printf '\002%s' "$re" > build-fuzz/seeds/constraint/r$((n++))
+  done
+  for target in gguf safetensors sentencepiece_model chat_template constraint; do
     seeds=build-fuzz/seeds/${target%%_*}
     [ "$target" = sentencepiece_model ] && seeds=build-fuzz/seeds/spm
     [ "$target" = chat_template ] && seeds=tests/fixtures/chat-templates  # the vendors' real templates
