@@ -13,6 +13,7 @@
 // budgets on size, ambiguity and search are qtr::Error(out_of_memory), so a hostile constraint fails, never hangs.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -42,12 +43,31 @@ class TokenVocabulary {
   bool is_eog(TokenId id) const;
   const std::vector<TokenId>& eog() const { return eog_; }
   const grammar::TokenTrie& trie() const { return *trie_; }
+  // Tokens that are plain JSON string text (whole UTF-8 characters from U+0020 on, no '"' or '\\'), as bits, and
+  // the trie of all other tokens: a state that loops on all such characters allows the slice without a walk.
+  const std::vector<uint64_t>& string_slice() const { return string_slice_; }
+  const grammar::TokenTrie& rest_trie() const { return *rest_trie_; }
+  // The slice's tokens by first byte: slice_by_first()[slice_first_begin()[b] .. slice_first_begin()[b + 1]).
+  const std::vector<uint32_t>& slice_first_begin() const { return slice_first_begin_; }
+  const std::vector<TokenId>& slice_by_first() const { return slice_by_first_; }
+  // The slice's tokens of at most L characters, for L < slice_upto().size(); longer ones need a walk.
+  const std::vector<std::vector<uint64_t>>& slice_upto() const { return slice_upto_; }
+  uint32_t slice_max_chars() const { return slice_max_chars_; }
+  // The full trie's node for the one-byte prefix b (0 when no token starts with b).
+  const std::array<uint32_t, 256>& first_byte_node() const { return first_byte_node_; }
 
  private:
   TokenVocabulary() = default;
   std::vector<std::string> pieces_;  // [n_vocab] bytes; "" for control tokens
   std::vector<TokenId> eog_;         // sorted
   std::unique_ptr<grammar::TokenTrie> trie_;
+  std::vector<uint64_t> string_slice_;  // [(n_vocab + 63) / 64]
+  std::unique_ptr<grammar::TokenTrie> rest_trie_;
+  std::vector<uint32_t> slice_first_begin_;  // [257]
+  std::vector<TokenId> slice_by_first_;
+  std::array<uint32_t, 256> first_byte_node_{};
+  std::vector<std::vector<uint64_t>> slice_upto_;  // [17][(n_vocab + 63) / 64]
+  uint32_t slice_max_chars_ = 0;
 };
 
 struct ConstraintOptions {

@@ -135,6 +135,110 @@ bool Automaton::loops_on_slow(uint32_t state, const std::array<uint64_t, 4>& byt
   return true;
 }
 
+bool Automaton::continues_home(uint32_t x, int rem, uint8_t lo, uint8_t hi, uint32_t home,
+                               std::unordered_map<uint64_t, bool>& memo) {
+  const bool full = lo == 0x80 && hi == 0xBF;
+  const uint64_t key = (uint64_t{x} << 8) | static_cast<uint64_t>(rem);
+  if (full) {
+    if (auto it = memo.find(key); it != memo.end()) return it->second;
+  }
+  bool ok = x != kDead;
+  for (unsigned c = lo; ok && c <= hi; ++c) {
+    const uint32_t y = next(x, static_cast<uint8_t>(c));
+    ok = rem == 1 ? y == home : continues_home(y, rem - 1, 0x80, 0xBF, home, memo);
+  }
+  if (full) memo[key] = ok;
+  return ok;
+}
+
+ByteSet Automaton::string_leads_to(uint32_t state, uint32_t target) {
+  ByteSet out;
+  for (unsigned b = 0x20; b < 0x80; ++b) {
+    if (b != '"' && b != '\\' && next(state, static_cast<uint8_t>(b)) == target) out.add(static_cast<uint8_t>(b));
+  }
+  std::unordered_map<uint64_t, bool> memo;
+  struct Lead {
+    uint8_t lo, hi;              // lead bytes
+    int rem;                     // continuation bytes
+    uint8_t first_lo, first_hi;  // range of the first continuation byte
+  };
+  static constexpr Lead kLeads[] = {{0xC2, 0xDF, 1, 0x80, 0xBF}, {0xE0, 0xE0, 2, 0xA0, 0xBF}, {0xE1, 0xEC, 2, 0x80, 0xBF},
+                                    {0xED, 0xED, 2, 0x80, 0x9F}, {0xEE, 0xEF, 2, 0x80, 0xBF}, {0xF0, 0xF0, 3, 0x90, 0xBF},
+                                    {0xF1, 0xF3, 3, 0x80, 0xBF}, {0xF4, 0xF4, 3, 0x80, 0x8F}};
+  for (const Lead& l : kLeads) {
+    for (unsigned b = l.lo; b <= l.hi; ++b) {
+      if (continues_home(next(state, static_cast<uint8_t>(b)), l.rem, l.first_lo, l.first_hi, target, memo)) {
+        out.add(static_cast<uint8_t>(b));
+      }
+    }
+  }
+  return out;
+}
+
+uint32_t Automaton::majority_next(uint32_t state, int& votes) {
+  std::unordered_map<uint32_t, int> count;
+  uint32_t best_state = kDead;
+  votes = 0;
+  for (unsigned b = 0x20; b < 0x80; ++b) {
+    if (b == '"' || b == '\\') continue;
+    const uint32_t to = next(state, static_cast<uint8_t>(b));
+    if (to != kDead && ++count[to] > votes) {
+      votes = count[to];
+      best_state = to;
+    }
+  }
+  return best_state;
+}
+
+uint32_t Automaton::uniform_next(uint32_t state) {
+  if (states_[state].uniform_next != 0xFFFFFFFE) return states_[state].uniform_next;
+  int votes = 0;
+  const uint32_t y = majority_next(state, votes);
+  uint32_t result = kMixed;
+  if (votes == 0) {
+    bool none = true;  // no ASCII string character: is any other one taken?
+    for (unsigned b = 0xC2; b < 0xF5 && none; ++b) none = next(state, static_cast<uint8_t>(b)) == kDead;
+    result = none ? kDead : kMixed;
+  } else if (votes == 94) {  // every ASCII string character goes to y: and every other one?
+    const ByteSet leads = string_leads_to(state, y);
+    bool all = true;
+    for (unsigned b = 0xC2; b < 0xF5 && all; ++b) all = leads.has(static_cast<uint8_t>(b));
+    if (all) result = y;
+  }
+  states_[state].uniform_next = result;
+  return result;
+}
+
+const Automaton::StringText& Automaton::string_text(uint32_t state) {
+  if (states_[state].string_known) return states_[state].string;
+  StringText r;
+  int votes = 0;
+  const uint32_t t1 = majority_next(state, votes);
+  if (t1 != kDead && votes >= 32) {
+    r.first = string_leads_to(state, t1);
+    uint32_t x = t1;
+    for (uint32_t chars = 1; chars <= 17; ++chars) {  // bounded strings past the slice masks: not worth it
+      const uint32_t u = uniform_next(x);
+      if (u == kMixed) break;
+      if (u == kDead) {  // x takes no more string characters
+        r.applies = true;
+        r.max_chars = chars;
+        break;
+      }
+      if (u == x) {
+        r.applies = true;
+        r.max_chars = kUnbounded;
+        break;
+      }
+      x = u;
+    }
+  }
+  if (!r.applies) r.first = ByteSet{};
+  states_[state].string = r;
+  states_[state].string_known = 1;
+  return states_[state].string;
+}
+
 uint32_t Automaton::cut(uint32_t n, int depth) {
   if (n == kBottom || n == kUnknown_) return n;
   if (depth == 0) return kUnknown_;

@@ -64,6 +64,19 @@ class Automaton {
     }
     return loops_on_slow(state, bytes);
   }
+  // JSON string text (characters U+0020 and above except '"' and '\\', as UTF-8) from `state`. `applies` when
+  // the characters from `state` mostly lead to one state (those whose lead byte goes elsewhere are left out of
+  // `first`), and from there every character leads to one next state, until a state that loops on all of them
+  // (max_chars unbounded) or one that takes none (max_chars = the characters taken until then): then a token of
+  // string text with an allowed first byte is allowed exactly when it has at most max_chars characters
+  // (TokenVocabulary::string_slice).
+  struct StringText {
+    bool applies = false;
+    ByteSet first;
+    uint32_t max_chars = 0;  // kUnbounded for no limit
+  };
+  static constexpr uint32_t kUnbounded = 0xFFFFFFFF;
+  const StringText& string_text(uint32_t state);
   // The bytes some stack of `state` accepts next.
   const ByteSet& first_bytes(uint32_t state) const { return states_[state].first; }
 
@@ -86,6 +99,9 @@ class Automaton {
     uint32_t truncated = 0xFFFFFFFF;  // memo of truncated(state, depth) for truncated_depth_
     ByteSet first;                 // union of the tops' byte sets
     ByteSet loop_yes, loop_no;     // bytes known to lead back to this state, and known not to
+    int8_t string_known = 0;       // string_text computed
+    uint32_t uniform_next = 0xFFFFFFFE;  // memo of uniform_next(): kUnknown_state until computed
+    StringText string;
   };
 
   uint32_t node(uint32_t pos, uint32_t rest);
@@ -94,6 +110,17 @@ class Automaton {
   uint32_t compute(uint32_t state, uint8_t byte);
   uint32_t intern(const std::vector<uint32_t>& sorted_stacks, bool accept, bool unknown);
   bool loops_on_slow(uint32_t state, const std::array<uint64_t, 4>& bytes);
+  // From `x`, every byte sequence of `rem` continuation bytes (the first in [lo, hi], the others 80-BF) ends in
+  // `home`. Memoised for the full range in `memo`.
+  bool continues_home(uint32_t x, int rem, uint8_t lo, uint8_t hi, uint32_t home,
+                      std::unordered_map<uint64_t, bool>& memo);
+  // The lead bytes of string text from `state` whose characters all end in `target`.
+  ByteSet string_leads_to(uint32_t state, uint32_t target);
+  // The one state every string character leads to from `state`; kDead when none is taken; kMixed otherwise.
+  static constexpr uint32_t kMixed = 0xFFFFFFFD;
+  uint32_t uniform_next(uint32_t state);
+  // The state most ASCII string characters lead to from `state`, and how many do.
+  uint32_t majority_next(uint32_t state, int& votes);
   std::vector<uint32_t> row_of_;  // [n_states] the state's transition row in rows_, or kUnknown
   std::vector<uint32_t> rows_;    // [n_rows * 256] next state per byte, kUnknown until computed
   uint32_t cut(uint32_t node, int depth);

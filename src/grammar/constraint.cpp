@@ -167,13 +167,41 @@ const std::vector<uint64_t>& Constraint::Impl::mask_locked(uint32_t state) const
 }
 
 void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, std::vector<TokenId>* uncertain) const {
-  const grammar::TokenTrie& trie = vocab->trie();
+  grammar::Automaton& a = *automaton;
+  // In JSON string text, most tokens are string text too: when the characters from `start` lead to one state that
+  // loops on all of them, the string slice is allowed at once (but for tokens whose first character goes
+  // elsewhere: a key that must differ from the named ones, say), and only the other tokens are walked.
+  const grammar::Automaton::StringText st = a.string_text(start);
+  const uint32_t max_chars = st.max_chars;
+  const bool bounded_ok = max_chars >= vocab->slice_max_chars() || max_chars < vocab->slice_upto().size();
+  if (!st.applies || !bounded_ok) {
+    walk_range(vocab->trie(), 1, vocab->trie().size(), start, bits, uncertain);
+    return;
+  }
+  const grammar::ByteSet& leads = st.first;
+  const auto& slice = max_chars >= vocab->slice_max_chars() ? vocab->string_slice() : vocab->slice_upto()[max_chars];
+  for (size_t w = 0; w < bits.size(); ++w) bits[w] |= slice[w];
+  const auto& begin = vocab->slice_first_begin();
+  const auto& by_first = vocab->slice_by_first();
+  for (unsigned b = 0; b < 256; ++b) {
+    if (begin[b] == begin[b + 1] || leads.has(static_cast<uint8_t>(b))) continue;
+    for (uint32_t k = begin[b]; k < begin[b + 1]; ++k) {
+      const auto t = static_cast<uint32_t>(by_first[k]);
+      bits[t >> 6] &= ~(uint64_t{1} << (t & 63));
+    }
+    const uint32_t node = vocab->first_byte_node()[b];  // walk the tokens starting with b in full
+    walk_range(vocab->trie(), node, vocab->trie().subtree_end[node], start, bits, uncertain);
+  }
+  walk_range(vocab->rest_trie(), 1, vocab->rest_trie().size(), start, bits, uncertain);
+}
+
+void Constraint::Impl::walk_range(const grammar::TokenTrie& trie, size_t begin, size_t n, uint32_t start,
+                                  std::vector<uint64_t>& bits, std::vector<TokenId>* uncertain) const {
   grammar::Automaton& a = *automaton;
   walk_states.resize(size_t{trie.max_depth} + 1);
   walk_popped.resize(size_t{trie.max_depth} + 1);
   walk_states[0] = start;
   walk_popped[0] = 0;
-  const size_t n = trie.size();
   const uint8_t* byte = trie.byte.data();
   const uint16_t* depth = trie.depth.data();
   const uint32_t* end = trie.subtree_end.data();
@@ -182,7 +210,7 @@ void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, 
   uint32_t* states = walk_states.data();
   char* popped = walk_popped.data();
   const auto* subtree_bytes = trie.subtree_bytes.data();
-  for (size_t i = 1; i < n;) {
+  for (size_t i = begin; i < n;) {
     const size_t d = depth[i];
     const uint32_t parent = states[d - 1];
     if (end[i] - i > 4 && a.loops_on(parent, subtree_bytes[i])) {

@@ -41,6 +41,9 @@ struct Constraint::Impl {
   // The trie walk from `start`: allowed tokens into bits; with `uncertain`, tokens whose walk reached the unknown
   // bottom of a truncated state go there instead.
   void walk_locked(uint32_t start, std::vector<uint64_t>& bits, std::vector<TokenId>* uncertain) const;
+  // The walk over trie nodes [begin, end) (whole subtrees) from `start`.
+  void walk_range(const grammar::TokenTrie& trie, size_t begin, size_t end, uint32_t start, std::vector<uint64_t>& bits,
+                  std::vector<TokenId>* uncertain) const;
 };
 
 }  // namespace qtr

@@ -124,6 +124,42 @@ ws ::= " "?)";
   }
 }
 
+// The shortcuts of the mask walk (the string slice with first-byte exceptions and length bounds, truncated
+// states, looping subtrees) against running each token separately, on schemas with free strings, keys that must
+// differ from the named ones, bounded strings and nesting.
+TEST(Constraint, SchemaMasksEqualPerTokenRuns) {
+  const char* schemas[] = {
+      R"({"type": "object", "properties": {"ab": {"type": "string"}, "ca": {"type": "integer"}}})",
+      R"({"type": "object", "properties": {"a": {"type": "string", "maxLength": 3}, "b": {"type": "string", "minLength": 2}},
+          "required": ["a"], "additionalProperties": false})",
+      R"({"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}})",
+      R"({"type": "object", "additionalProperties": {"type": "string", "maxLength": 20}})",
+  };
+  const TokenVocabulary& v = *fixture().vocab;
+  std::vector<uint64_t> mask((v.n_vocab() + 63) / 64);
+  for (const char* schema : schemas) {
+    auto c = Constraint::from_json_schema(schema, fixture().vocab);
+    std::mt19937 rng(3);
+    for (int run = 0; run < 12; ++run) {
+      ConstraintMatcher m(c);
+      std::string text;
+      for (int step = 0; step < 30 && !m.finished(); ++step) {
+        m.fill_mask(mask);
+        std::vector<TokenId> allowed;
+        for (size_t t = 0; t < v.n_vocab(); ++t) {
+          const bool want = v.is_eog(static_cast<TokenId>(t)) ? m.accepting() : m.allowed(static_cast<TokenId>(t));
+          ASSERT_EQ(bit(mask, t), want) << schema << "\n after '" << text << "' token " << t << " '" << v.piece(static_cast<TokenId>(t)) << "'";
+          if (want && !v.is_eog(static_cast<TokenId>(t))) allowed.push_back(static_cast<TokenId>(t));
+        }
+        if (allowed.empty()) break;
+        const TokenId t = allowed[rng() % allowed.size()];
+        ASSERT_TRUE(m.accept(t));
+        text += v.piece(t);
+      }
+    }
+  }
+}
+
 TEST(Constraint, EndOfGenerationOnlyWhenComplete) {
   auto c = Constraint::from_choices(std::vector<std::string>{"ab", "abc"}, fixture().vocab);
   ConstraintMatcher m(c);
