@@ -19,6 +19,10 @@ struct JsonSchemaOptions {
   // optional whitespace characters ([ \t\n\r]) wherever JSON allows whitespace; true = none at all.
   bool compact = false;
   int max_whitespace = 20;
+  // Numbers of bounded length (integer part and fraction at most 16 digits, exponent at most 3) for free numbers:
+  // for generation (tool calls), where a small model may otherwise write digits until the length limit. Not JSON
+  // Schema's language: off by default.
+  bool bounded_numbers = false;
   // Approximate what cannot be expressed (accept a superset) instead of refusing it.
   bool lenient = false;
   // Budgets: refused with Errc::out_of_memory when exceeded.

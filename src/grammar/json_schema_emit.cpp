@@ -139,7 +139,10 @@ std::optional<std::string> Compiler::emit_number(const Norm& n) {
       unsupported("multipleOf", n.multiple_ptr);
     }
   }
-  if (!n.lo.set && !n.hi.set) return integer_only ? rules_.add("int", "integer_ (\".\" \"0\"+)?") : "number_";
+  if (!n.lo.set && !n.hi.set) {
+    if (!integer_only) return "number_";
+    return rules_.add("int", options_.bounded_numbers ? "integer_ (\".\" \"0\"{1,16})?" : "integer_ (\".\" \"0\"+)?");
+  }
   IntBound bounds[2];
   const Bound* src[2] = {&n.lo, &n.hi};
   for (int side = 0; side < 2; ++side) {

@@ -406,8 +406,13 @@ void add_builtin_rules(Rules& rules, const JsonSchemaOptions& options) {
                                           "[dD] [0-7] [0-9a-fA-F]{2} | [dD] [89abAB] [0-9a-fA-F]{2} \"\\\\u\" [dD] "
                                           "[c-fC-F] [0-9a-fA-F]{2}))");
   rules.define(rules.reserve("string"), "\"\\\"\" char_* \"\\\"\"");
-  rules.define(rules.reserve("integer"), "\"-\"? (\"0\" | [1-9] [0-9]*)");
-  rules.define(rules.reserve("number"), "integer_ (\".\" [0-9]+)? ([eE] [+-]? [0-9]+)?");
+  if (options.bounded_numbers) {
+    rules.define(rules.reserve("integer"), "\"-\"? (\"0\" | [1-9] [0-9]{0,15})");
+    rules.define(rules.reserve("number"), "integer_ (\".\" [0-9]{1,16})? ([eE] [+-]? [0-9]{1,3})?");
+  } else {
+    rules.define(rules.reserve("integer"), "\"-\"? (\"0\" | [1-9] [0-9]*)");
+    rules.define(rules.reserve("number"), "integer_ (\".\" [0-9]+)? ([eE] [+-]? [0-9]+)?");
+  }
   rules.define(rules.reserve("value"), "object_ | array_ | string_ | number_ | \"true\" | \"false\" | \"null\"");
   const std::string member = "string_ " + w + "\":\" " + w + "value_";
   rules.define(rules.reserve("object"), "\"{\" " + w + "(" + member + " (" + w + "\",\" " + w + member + ")* " + w + ")? \"}\"");

@@ -73,6 +73,7 @@ std::string compile(const Json& schema, const std::string& prefix, bool compact)
   grammar::JsonSchemaOptions o;
   o.compact = compact;
   o.max_whitespace = 4;
+  o.bounded_numbers = true;
   return prefix_rules(grammar::json_schema_to_gbnf(schema, o).gbnf, prefix);
 }
 
