@@ -107,7 +107,8 @@ def valid_arguments(args: dict, schema: dict) -> bool:
         t = p.get("type")
         if t == "string" and not (isinstance(v, str) and len(v) <= p.get("maxLength", 1 << 30)):
             return False
-        if t == "integer" and not (isinstance(v, int) and not isinstance(v, bool)):
+        # JSON Schema counts 1.0 as an integer, and so does the grammar
+        if t == "integer" and not (isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer()):
             return False
         if t == "number" and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
             return False
