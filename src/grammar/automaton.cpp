@@ -265,20 +265,28 @@ uint32_t Automaton::truncated(uint32_t state, int depth) {
 }
 
 uint32_t Automaton::compute(uint32_t state, uint8_t byte) {
+  // Every byte that the same stacks take (and the same ones refuse) leads to the same state: compute the state
+  // once and fill the row for that whole class of bytes. A state's row so costs one expansion per byte class
+  // (string text, digits, ...), not one per byte.
   std::vector<uint32_t> from;
-  uint32_t to = kDead;
-  if (states_[state].first.has(byte)) {
-    for (uint32_t n : states_[state].stacks) {
-      const Node nd = nodes_[n];
-      if (g_.sets[g_.symbols[nd.pos].index].has(byte)) from.push_back(node(nd.pos + 1, nd.rest));
-    }
-    to = close(from);
+  std::array<uint64_t, 4> same{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
+  for (uint32_t n : states_[state].stacks) {
+    const Node nd = nodes_[n];
+    const ByteSet& set = g_.sets[g_.symbols[nd.pos].index];
+    const bool takes = set.has(byte);
+    for (int w = 0; w < 4; ++w) same[w] &= takes ? set.bits[w] : ~set.bits[w];
+    if (takes) from.push_back(node(nd.pos + 1, nd.rest));
   }
+  const uint32_t to = from.empty() ? kDead : close(from);
   if (row_of_[state] == kUnknown) {
     row_of_[state] = static_cast<uint32_t>(rows_.size() / 256);
     rows_.resize(rows_.size() + 256, kUnknown);
   }
-  rows_[size_t{row_of_[state]} * 256 + byte] = to;
+  uint32_t* row = &rows_[size_t{row_of_[state]} * 256];
+  for (int w = 0; w < 4; ++w) {
+    for (uint64_t m = same[w]; m; m &= m - 1) row[w * 64 + __builtin_ctzll(m)] = to;
+  }
+  row[byte] = to;
   return to;
 }
 
