@@ -53,6 +53,8 @@ class TokenVocabulary {
   // The slice's tokens of at most L characters, for L < slice_upto().size(); longer ones need a walk.
   const std::vector<std::vector<uint64_t>>& slice_upto() const { return slice_upto_; }
   uint32_t slice_max_chars() const { return slice_max_chars_; }
+  // The slice's tokens of more than slice_upto().size() - 1 characters.
+  const std::vector<TokenId>& slice_long() const { return slice_long_; }
   // The full trie's node for the one-byte prefix b (0 when no token starts with b).
   const std::array<uint32_t, 256>& first_byte_node() const { return first_byte_node_; }
 
@@ -68,6 +70,7 @@ class TokenVocabulary {
   std::array<uint32_t, 256> first_byte_node_{};
   std::vector<std::vector<uint64_t>> slice_upto_;  // [17][(n_vocab + 63) / 64]
   uint32_t slice_max_chars_ = 0;
+  std::vector<TokenId> slice_long_;
 };
 
 struct ConstraintOptions {

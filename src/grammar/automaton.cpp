@@ -217,7 +217,12 @@ const Automaton::StringText& Automaton::string_text(uint32_t state) {
   if (t1 != kDead && votes >= 32) {
     r.first = string_leads_to(state, t1);
     uint32_t x = t1;
-    for (uint32_t chars = 1; chars <= 17; ++chars) {  // bounded strings past the slice masks: not worth it
+    for (uint32_t chars = 1;; ++chars) {
+      if (chars > kStringChainLimit) {  // still counting down: at least this many characters are allowed
+        r.applies = true;
+        r.max_chars = kAtLeast;
+        break;
+      }
       const uint32_t u = uniform_next(x);
       if (u == kMixed) break;
       if (u == kDead) {  // x takes no more string characters

@@ -76,6 +76,10 @@ class Automaton {
     uint32_t max_chars = 0;  // kUnbounded for no limit
   };
   static constexpr uint32_t kUnbounded = 0xFFFFFFFF;
+  // max_chars when the countdown is longer than kStringChainLimit: tokens of up to that many characters are
+  // allowed, longer ones must be checked one by one.
+  static constexpr uint32_t kAtLeast = 0xFFFFFFFE;
+  static constexpr uint32_t kStringChainLimit = 16;
   const StringText& string_text(uint32_t state);
   // The bytes some stack of `state` accepts next.
   const ByteSet& first_bytes(uint32_t state) const { return states_[state].first; }

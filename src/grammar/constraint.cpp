@@ -172,15 +172,25 @@ void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, 
   // loops on all of them, the string slice is allowed at once (but for tokens whose first character goes
   // elsewhere: a key that must differ from the named ones, say), and only the other tokens are walked.
   const grammar::Automaton::StringText st = a.string_text(start);
-  const uint32_t max_chars = st.max_chars;
-  const bool bounded_ok = max_chars >= vocab->slice_max_chars() || max_chars < vocab->slice_upto().size();
-  if (!st.applies || !bounded_ok) {
+  if (!st.applies) {
     walk_range(vocab->trie(), 1, vocab->trie().size(), start, bits, uncertain);
     return;
   }
   const grammar::ByteSet& leads = st.first;
-  const auto& slice = max_chars >= vocab->slice_max_chars() ? vocab->string_slice() : vocab->slice_upto()[max_chars];
+  const uint32_t limit = grammar::Automaton::kStringChainLimit;
+  const bool at_least = st.max_chars == grammar::Automaton::kAtLeast;
+  const auto& slice = st.max_chars >= vocab->slice_max_chars() && !at_least ? vocab->string_slice()
+                                                                          : vocab->slice_upto()[std::min(st.max_chars, limit)];
   for (size_t w = 0; w < bits.size(); ++w) bits[w] |= slice[w];
+  if (at_least) {  // the slice's tokens of more than `limit` characters, each against the automaton
+    for (TokenId t : vocab->slice_long()) {
+      const std::string& p = vocab->piece(t);
+      if (!leads.has(static_cast<uint8_t>(p[0]))) continue;  // walked in full below
+      if (a.run(start, reinterpret_cast<const uint8_t*>(p.data()), p.size()) != grammar::Automaton::kDead) {
+        bits[static_cast<size_t>(t) >> 6] |= uint64_t{1} << (t & 63);
+      }
+    }
+  }
   const auto& begin = vocab->slice_first_begin();
   const auto& by_first = vocab->slice_by_first();
   for (unsigned b = 0; b < 256; ++b) {

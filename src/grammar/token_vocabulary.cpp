@@ -158,6 +158,7 @@ std::shared_ptr<const TokenVocabulary> TokenVocabulary::build(const Tokenizer& t
     uint32_t chars = 0;
     for (unsigned char c : p) chars += (c & 0xC0) != 0x80;
     v->slice_max_chars_ = std::max(v->slice_max_chars_, chars);
+    if (chars >= v->slice_upto_.size()) v->slice_long_.push_back(t);
     for (uint32_t l = chars; l < v->slice_upto_.size(); ++l) v->slice_upto_[l][static_cast<size_t>(t) >> 6] |= uint64_t{1} << (t & 63);
   }
   const grammar::TokenTrie& tr = *v->trie_;
