@@ -47,6 +47,10 @@ class TokenVocabulary {
   // the trie of all other tokens: a state that loops on all such characters allows the slice without a walk.
   const std::vector<uint64_t>& string_slice() const { return string_slice_; }
   const grammar::TokenTrie& rest_trie() const { return *rest_trie_; }
+  // The tokens outside the slice, split: head_trie() those that do not start with string text, tail_trie() the
+  // others keyed by what follows their string-text prefix (walked from a state that loops on string text).
+  const grammar::TokenTrie& head_trie() const { return *head_trie_; }
+  const grammar::TokenTrie& tail_trie() const { return *tail_trie_; }
   // The slice's tokens by first byte: slice_by_first()[slice_first_begin()[b] .. slice_first_begin()[b + 1]).
   const std::vector<uint32_t>& slice_first_begin() const { return slice_first_begin_; }
   const std::vector<TokenId>& slice_by_first() const { return slice_by_first_; }
@@ -64,7 +68,7 @@ class TokenVocabulary {
   std::vector<TokenId> eog_;         // sorted
   std::unique_ptr<grammar::TokenTrie> trie_;
   std::vector<uint64_t> string_slice_;  // [(n_vocab + 63) / 64]
-  std::unique_ptr<grammar::TokenTrie> rest_trie_;
+  std::unique_ptr<grammar::TokenTrie> rest_trie_, head_trie_, tail_trie_;
   std::vector<uint32_t> slice_first_begin_;  // [257]
   std::vector<TokenId> slice_by_first_;
   std::array<uint32_t, 256> first_byte_node_{};

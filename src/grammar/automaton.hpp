@@ -81,6 +81,8 @@ class Automaton {
   static constexpr uint32_t kAtLeast = 0xFFFFFFFE;
   static constexpr uint32_t kStringChainLimit = 16;
   const StringText& string_text(uint32_t state);
+  // Every string-text character leads from `state` back to `state`.
+  bool loops_on_string_text(uint32_t state) { return uniform_next(state) == state; }
   // The bytes some stack of `state` accepts next.
   const ByteSet& first_bytes(uint32_t state) const { return states_[state].first; }
 

@@ -202,7 +202,13 @@ void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, 
     const uint32_t node = vocab->first_byte_node()[b];  // walk the tokens starting with b in full
     walk_range(vocab->trie(), node, vocab->trie().subtree_end[node], start, bits, uncertain);
   }
-  walk_range(vocab->rest_trie(), 1, vocab->rest_trie().size(), start, bits, uncertain);
+  if (st.max_chars == grammar::Automaton::kUnbounded && a.loops_on_string_text(start)) {
+    // Tokens that begin with string text are back at `start` when the rest of them begins: walk only the rests.
+    walk_range(vocab->head_trie(), 1, vocab->head_trie().size(), start, bits, uncertain);
+    walk_range(vocab->tail_trie(), 1, vocab->tail_trie().size(), start, bits, uncertain);
+  } else {
+    walk_range(vocab->rest_trie(), 1, vocab->rest_trie().size(), start, bits, uncertain);
+  }
 }
 
 void Constraint::Impl::walk_range(const grammar::TokenTrie& trie, size_t begin, size_t n, uint32_t start,

@@ -137,6 +137,33 @@ std::shared_ptr<const TokenVocabulary> TokenVocabulary::build(const Tokenizer& t
     }
   }
   v->rest_trie_ = build_trie(v->pieces_, rest);
+  // The other tokens again, split where their string text ends: those that start with it by what follows it (a
+  // state that loops on string text is back where it was when that part begins), the others whole.
+  std::vector<std::string> tails(n);
+  std::vector<TokenId> with_text, without_text;
+  for (TokenId t : rest) {
+    const std::string& p = v->pieces_[static_cast<size_t>(t)];
+    size_t k = 0;
+    while (k < p.size()) {  // the longest prefix of whole string-text characters
+      const auto b = static_cast<unsigned char>(p[k]);
+      const size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+      if (len == 0 || k + len > p.size() || !is_string_text(p.substr(k, len))) break;
+      k += len;
+    }
+    if (k == 0) {
+      without_text.push_back(t);
+    } else {
+      tails[static_cast<size_t>(t)] = p.substr(k);
+      with_text.push_back(t);
+    }
+  }
+  std::sort(with_text.begin(), with_text.end(), [&](TokenId a, TokenId b) {
+    const auto& ta = tails[static_cast<size_t>(a)];
+    const auto& tb = tails[static_cast<size_t>(b)];
+    return ta != tb ? ta < tb : a < b;
+  });
+  v->tail_trie_ = build_trie(tails, with_text);
+  v->head_trie_ = build_trie(v->pieces_, without_text);
   v->slice_first_begin_.assign(257, 0);
   for (TokenId t : order) {
     if (is_string_text(v->pieces_[static_cast<size_t>(t)])) {
