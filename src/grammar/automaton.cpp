@@ -216,6 +216,8 @@ const Automaton::StringText& Automaton::string_text(uint32_t state) {
   const uint32_t t1 = majority_next(state, votes);
   if (t1 != kDead && votes >= 32) {
     r.first = string_leads_to(state, t1);
+    r.after_first = t1;
+    r.first_loops = uniform_next(t1) == t1;
     uint32_t x = t1;
     for (uint32_t chars = 1;; ++chars) {
       if (chars > kStringChainLimit) {  // still counting down: at least this many characters are allowed

@@ -74,6 +74,8 @@ class Automaton {
     bool applies = false;
     ByteSet first;
     uint32_t max_chars = 0;  // kUnbounded for no limit
+    uint32_t after_first = 0;  // the state one character from `state` leads to (for the bytes in `first`)
+    bool first_loops = false;  // after_first loops on string text (the characters after the first change nothing)
   };
   static constexpr uint32_t kUnbounded = 0xFFFFFFFF;
   // max_chars when the countdown is longer than kStringChainLimit: tokens of up to that many characters are

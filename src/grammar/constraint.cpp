@@ -191,6 +191,24 @@ void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, 
       }
     }
   }
+  const grammar::TokenTrie& full = vocab->trie();
+  if (st.max_chars == grammar::Automaton::kUnbounded && st.first_loops) {
+    // Once a token's string-text prefix is read, the state is after_first (which loops), whatever the prefix:
+    // walk the rests of such tokens from there, and tokens without such a prefix from `start`. Tokens whose first
+    // character goes elsewhere are walked in full instead (their bits cleared first).
+    walk_range(vocab->head_trie(), 1, vocab->head_trie().size(), start, bits, uncertain);
+    walk_range(vocab->tail_trie(), 1, vocab->tail_trie().size(), st.after_first, bits, uncertain);
+    for (unsigned b = 0; b < 256; ++b) {
+      const uint32_t node = vocab->first_byte_node()[b];
+      if (node == 0 || leads.has(static_cast<uint8_t>(b))) continue;
+      for (uint32_t k = full.token_begin[node]; k < full.token_begin[full.subtree_end[node]]; ++k) {
+        const auto t = static_cast<uint32_t>(full.tokens[k]);
+        bits[t >> 6] &= ~(uint64_t{1} << (t & 63));
+      }
+      walk_range(full, node, full.subtree_end[node], start, bits, uncertain);
+    }
+    return;
+  }
   const auto& begin = vocab->slice_first_begin();
   const auto& by_first = vocab->slice_by_first();
   for (unsigned b = 0; b < 256; ++b) {
@@ -200,15 +218,9 @@ void Constraint::Impl::walk_locked(uint32_t start, std::vector<uint64_t>& bits, 
       bits[t >> 6] &= ~(uint64_t{1} << (t & 63));
     }
     const uint32_t node = vocab->first_byte_node()[b];  // walk the tokens starting with b in full
-    walk_range(vocab->trie(), node, vocab->trie().subtree_end[node], start, bits, uncertain);
+    walk_range(full, node, full.subtree_end[node], start, bits, uncertain);
   }
-  if (st.max_chars == grammar::Automaton::kUnbounded && a.loops_on_string_text(start)) {
-    // Tokens that begin with string text are back at `start` when the rest of them begins: walk only the rests.
-    walk_range(vocab->head_trie(), 1, vocab->head_trie().size(), start, bits, uncertain);
-    walk_range(vocab->tail_trie(), 1, vocab->tail_trie().size(), start, bits, uncertain);
-  } else {
-    walk_range(vocab->rest_trie(), 1, vocab->rest_trie().size(), start, bits, uncertain);
-  }
+  walk_range(vocab->rest_trie(), 1, vocab->rest_trie().size(), start, bits, uncertain);
 }
 
 void Constraint::Impl::walk_range(const grammar::TokenTrie& trie, size_t begin, size_t n, uint32_t start,
