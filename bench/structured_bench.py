@@ -41,7 +41,8 @@ def tokenizer_json_from_gguf(gguf_path, out_path):
 
     tokens = field("tokenizer.ggml.tokens")
     merges = field("tokenizer.ggml.merges")
-    types = list(r.fields["tokenizer.ggml.token_type"].parts[-1])
+    tf = r.fields["tokenizer.ggml.token_type"]
+    types = [int(tf.parts[i][0]) for i in tf.data]
     eos = int(r.fields["tokenizer.ggml.eos_token_id"].parts[-1][0])
     added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
               "special": True} for i, t in enumerate(tokens) if types[i] == 3]
