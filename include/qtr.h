@@ -341,8 +341,8 @@ static inline qtr_constraint_options qtr_constraint_options_default(void) {
 /* Compiles text[0..length) (valid UTF-8; NULL with length 0 for the JSON kinds) for the model's vocabulary. options
  * may be NULL (defaults). Errors: QTR_ERR_INVALID_ARGUMENT for a bad grammar, schema or pattern (the message says
  * where: "grammar:LINE:COLUMN: ...", a schema's JSON pointer) or one no token sequence can satisfy;
- * QTR_ERR_UNSUPPORTED for a schema keyword that cannot be enforced (see lenient); QTR_ERR_OUT_OF_MEMORY when a size,
- * ambiguity or search budget runs out. */
+ * QTR_ERR_BAD_FORMAT for schema text that is not JSON; QTR_ERR_UNSUPPORTED for a schema keyword that cannot be
+ * enforced (see lenient); QTR_ERR_OUT_OF_MEMORY when a size, ambiguity or search budget runs out. */
 QTR_API qtr_status qtr_constraint_create(const qtr_model* model, qtr_constraint_kind kind, const char* text,
                                          size_t length, const qtr_constraint_options* options,
                                          qtr_constraint** out_constraint);

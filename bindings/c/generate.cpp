@@ -1,5 +1,7 @@
 // qtr_generate: the generation loop over one sequence of a context (qtr::generate runs on a Session; this is the
-// same loop over Context::decode, so several sequences of one context can be generated in turn).
+// same loop over Context::decode, so several sequences of one context can be generated in turn). A sampler's
+// constraint is enforced as qtr::generate enforces GenerateOptions::constraint: the mask before the chain, an
+// end-of-generation token only where the text is complete, and QTR_STOP_EOG once nothing may follow.
 #include <algorithm>
 #include <optional>
 
@@ -7,6 +9,7 @@
 #include "handles.hpp"
 #include "io_helpers.hpp"
 #include "qtr/tokenizer.hpp"
+#include "sampler_constraint.hpp"
 
 using namespace qtr::capi;
 
@@ -69,6 +72,10 @@ qtr_status qtr_generate(qtr_context* context, qtr_seq seq, qtr_sampler* sampler,
       greedy.emplace(params, tokenizer.n_vocab());
     }
     qtr::Sampler& chain = sampler != nullptr ? sampler->sampler : *greedy;
+    qtr::ConstraintMatcher* matcher = sampler != nullptr && sampler->matcher ? &*sampler->matcher : nullptr;
+    if (matcher != nullptr && !same_vocabulary(matcher->constraint().vocabulary(), *c.model->token_vocabulary())) {
+      invalid("the sampler's constraint was compiled for another vocabulary than this context's model");
+    }
     qtr::StopMatcher stops(stop_strings(o));
     const std::span<const qtr::TokenId> prompt_ids(prompt, n_prompt);
     qtr::StreamingDecoder decoder(tokenizer);
@@ -94,8 +101,17 @@ qtr_status qtr_generate(qtr_context* context, qtr_seq seq, qtr_sampler* sampler,
     if (o.penalize_prompt != 0) chain.accept(prompt_ids);
     bool running = true;
     for (int64_t i = 0; i < o.n_predict && running; ++i) {
-      const qtr::TokenId next = chain.sample(logits);
-      if (o.stop_at_eog != 0 && std::binary_search(c.eog.begin(), c.eog.end(), next)) {
+      if (matcher != nullptr && matcher->finished()) {  // complete before this call (the sampler carries over)
+        reason = QTR_STOP_EOG;
+        break;
+      }
+      const qtr::TokenId next = sampler != nullptr ? sample_constrained(*sampler, logits) : chain.sample(logits);
+      if (matcher != nullptr && !matcher->accept(next)) {
+        fail(QTR_ERR_INTERNAL, "qtr_generate: the sampler chose a token its constraint does not allow");
+      }
+      // With a constraint, an end-of-generation token was allowed only because the text is complete: it ends the
+      // generation even when stop_at_eog is 0.
+      if ((o.stop_at_eog != 0 || matcher != nullptr) && std::binary_search(c.eog.begin(), c.eog.end(), next)) {
         reason = QTR_STOP_EOG;
         break;
       }
@@ -106,7 +122,12 @@ qtr_status qtr_generate(qtr_context* context, qtr_seq seq, qtr_sampler* sampler,
         break;
       }
       running = emit(decoder.push(next));
-      if (!running || i + 1 == o.n_predict) break;  // the last token need not run
+      if (!running) break;
+      if (matcher != nullptr && matcher->finished()) {  // the constraint's text is complete: nothing may follow
+        reason = QTR_STOP_EOG;
+        break;
+      }
+      if (i + 1 == o.n_predict) break;  // the last token need not run
       if (c.context.sequence_length(seq) >= c.context.n_ctx()) {
         reason = QTR_STOP_CONTEXT_FULL;
         break;

@@ -28,6 +28,7 @@ const char* kind_name(HandleKind kind) {
     case HandleKind::model: return "qtr_model";
     case HandleKind::context: return "qtr_context";
     case HandleKind::sampler: return "qtr_sampler";
+    case HandleKind::constraint: return "qtr_constraint";
   }
   return "handle";
 }

@@ -4,11 +4,13 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "qtr.h"
+#include "qtr/constraint.hpp"
 #include "qtr/context.hpp"
 #include "qtr/model.hpp"
 #include "qtr/sampling.hpp"
@@ -32,13 +34,20 @@ struct qtr_context {
 };
 
 struct qtr_sampler {
-  explicit qtr_sampler(qtr::Sampler s) : sampler(std::move(s)) {}
+  qtr_sampler(qtr::Sampler s, size_t vocab_size) : sampler(std::move(s)), n_vocab(vocab_size) {}
   qtr::Sampler sampler;
+  size_t n_vocab = 0;                             // of the model it was created with; 0: none given
+  std::optional<qtr::ConstraintMatcher> matcher;  // the attached constraint's progress (sampler_constraint.hpp)
+  std::vector<float> masked;                      // scratch: the logits with the constraint's mask applied
+};
+
+struct qtr_constraint {
+  std::shared_ptr<const qtr::Constraint> constraint;  // samplers share it, so the handle may be freed first
 };
 
 namespace qtr::capi {
 
-enum class HandleKind { model, context, sampler };
+enum class HandleKind { model, context, sampler, constraint };
 
 // Adds a freshly allocated handle to the table (may throw std::bad_alloc).
 void register_handle(const void* handle, HandleKind kind);
@@ -55,9 +64,13 @@ inline qtr_context& context_of(const qtr_context* c) {
   check_handle(c, HandleKind::context, "context");
   return *const_cast<qtr_context*>(c);
 }
-inline qtr_sampler& sampler_of(qtr_sampler* s) {
+inline qtr_sampler& sampler_of(const qtr_sampler* s) {
   check_handle(s, HandleKind::sampler, "sampler");
-  return *s;
+  return *const_cast<qtr_sampler*>(s);
+}
+inline const qtr_constraint& constraint_of(const qtr_constraint* c) {
+  check_handle(c, HandleKind::constraint, "constraint");
+  return *c;
 }
 
 }  // namespace qtr::capi

@@ -1,8 +1,9 @@
-// Samplers: a qtr::Sampler behind a handle.
+// Samplers: a qtr::Sampler behind a handle, with the progress through an attached constraint (constraint.cpp).
 #include <memory>
 
 #include "handles.hpp"
 #include "io_helpers.hpp"
+#include "sampler_constraint.hpp"
 
 using namespace qtr::capi;
 
@@ -54,7 +55,7 @@ qtr_status qtr_sampler_create(const qtr_model* model, const qtr_sampler_params* 
     s.frequency_penalty = p.frequency_penalty;
     s.seed = p.seed;
     for (size_t i = 0; i < p.n_logit_bias; ++i) s.logit_bias.push_back({p.logit_bias[i].token, p.logit_bias[i].bias});
-    auto handle = std::make_unique<qtr_sampler>(qtr::Sampler(std::move(s), n_vocab));
+    auto handle = std::make_unique<qtr_sampler>(qtr::Sampler(std::move(s), n_vocab), n_vocab);
     register_handle(handle.get(), HandleKind::sampler);
     *out_sampler = handle.release();
   });
@@ -74,7 +75,7 @@ qtr_status qtr_sampler_sample(qtr_sampler* sampler, const float* logits, size_t 
     require(out_token, "out_token");
     require(logits, "logits");
     if (n_logits == 0) invalid("n_logits is 0");
-    *out_token = s.sampler.sample(std::span<const float>(logits, n_logits));
+    *out_token = sample_constrained(s, std::span<const float>(logits, n_logits));
   });
 }
 
@@ -85,12 +86,16 @@ qtr_status qtr_sampler_accept(qtr_sampler* sampler, const qtr_token* tokens, siz
     for (size_t i = 0; i < n_tokens; ++i) {
       if (tokens[i] < 0) invalid("token " + std::to_string(i) + ": id " + std::to_string(tokens[i]) + " is negative");
     }
-    s.sampler.accept(std::span<const qtr::TokenId>(tokens, n_tokens));
+    accept_constrained(s, std::span<const qtr::TokenId>(tokens, n_tokens));
   });
 }
 
 qtr_status qtr_sampler_reset(qtr_sampler* sampler) {
-  return guard([&] { sampler_of(sampler).sampler.reset(); });
+  return guard([&] {
+    qtr_sampler& s = sampler_of(sampler);
+    s.sampler.reset();
+    if (s.matcher) s.matcher->reset();
+  });
 }
 
 }  // extern "C"

@@ -7,5 +7,6 @@ namespace qtr::python {
 
 void bind_text_stream(pybind11::module_& module);  // stream_binding.cpp
 void bind_model(pybind11::module_& module);        // model_binding.cpp
+void bind_constraint(pybind11::module_& module);   // constraint_binding.cpp
 
 }  // namespace qtr::python

@@ -1,4 +1,4 @@
-// qtr.Model: load a model and run it — tokenize, generate, chat, logits, embeddings.
+// qtr.Model: load a model and run it — tokenize, generate, chat (both optionally constrained), logits, embeddings.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "constraint_args.hpp"
 #include "convert.hpp"
 #include "errors.hpp"
 #include "model_handle.hpp"
@@ -76,8 +77,10 @@ std::vector<TokenId> prompt_tokens(const PyModel& self, py::handle prompt) {
   return ids;
 }
 
-std::unique_ptr<TextStream> start(const PyModel& self, std::vector<TokenId> prompt, const SamplingArgs& args) {
+std::unique_ptr<TextStream> start(const PyModel& self, std::vector<TokenId> prompt, const SamplingArgs& args,
+                                  const ConstraintArgs& constraint) {
   GenerateOptions options = to_generate_options(args, self.handle->model().tokenizer().n_vocab());
+  options.constraint = resolve_constraint(self.handle->model(), constraint);
   return std::make_unique<TextStream>(self.handle, std::move(prompt), std::move(options));
 }
 
@@ -124,6 +127,22 @@ Sampling (defaults are llama.cpp's):
     seed: int in [0, 2**64) for reproducible sampling; None = random.
     stop: a str or a list of str; the text before the first one found is returned, then generation stops.
 Raises qtr.InvalidArgument (a ValueError) for a parameter out of range, TypeError for a wrong type.)doc";
+
+// The constraint keywords of generate() and chat() (constraint_args.hpp).
+#define QTR_CONSTRAINT_ARGS                                                                                  \
+  py::arg("grammar") = py::none(), py::arg("json_schema") = py::none(), py::arg("regex") = py::none(),     \
+      py::arg("choices") = py::none(), py::arg("constraint") = py::none(), py::arg("lenient") = false
+
+constexpr const char* kConstraintDoc = R"doc(
+Constrained decoding (at most one of these; the output then stays inside the language, and generation stops
+with stop_reason 'eog' when the text is complete and nothing may follow):
+    grammar: a GBNF grammar (llama.cpp's format), its start rule `root`.
+    json_schema: a JSON Schema, as a dict or a str of JSON: the output is JSON valid under it.
+    regex: a regular expression the whole output matches.
+    choices: a list of str: the output is exactly one of them.
+    constraint: a qtr.Constraint from compile_constraint (compiled once, reused).
+    lenient: JSON Schema: approximate keywords a grammar cannot enforce instead of raising qtr.Unsupported.
+A bad grammar, schema or pattern raises qtr.InvalidArgument naming where (e.g. 'grammar:1:10: ...').)doc";
 
 }  // namespace
 
@@ -209,20 +228,29 @@ Raises:
           "generate",
           [](const PyModel& self, py::handle prompt, int64_t max_tokens, float temperature, int32_t top_k, float top_p,
              float min_p, float repeat_penalty, int32_t penalty_last_n, float presence_penalty,
-             float frequency_penalty, py::object logit_bias, py::object seed, py::object stop) {
+             float frequency_penalty, py::object logit_bias, py::object seed, py::object stop, py::object grammar,
+             py::object json_schema, py::object regex, py::object choices, py::object constraint, bool lenient) {
             std::vector<TokenId> ids = prompt_tokens(self, prompt);
+            ConstraintArgs c;
+            c.grammar = std::move(grammar);
+            c.json_schema = std::move(json_schema);
+            c.regex = std::move(regex);
+            c.choices = std::move(choices);
+            c.constraint = std::move(constraint);
+            c.lenient = lenient;
             return start(self, std::move(ids),
                          SamplingArgs{max_tokens, temperature, top_k, top_p, min_p, repeat_penalty, penalty_last_n,
                                       presence_penalty, frequency_penalty, std::move(logit_bias), std::move(seed),
-                                      std::move(stop)});
+                                      std::move(stop)},
+                         c);
           },
-          py::arg("prompt"), py::kw_only(), QTR_SAMPLING_ARGS,
+          py::arg("prompt"), py::kw_only(), QTR_SAMPLING_ARGS, QTR_CONSTRAINT_ARGS,
           (std::string(R"doc(
 Generates a continuation of `prompt`, streamed.
 
 Args:
     prompt: text (tokenized with BOS as the vocabulary asks, like `qtr run --prompt`) or a sequence of token ids.
-)doc") + kSamplingDoc + R"doc(
+)doc") + kSamplingDoc + kConstraintDoc + R"doc(
 
 Returns:
     TextStream: an iterator of text pieces; "".join(stream) is the whole text. Work starts at the first next();
@@ -233,7 +261,16 @@ Returns:
           [](PyModel& self, py::handle messages, bool stream, int64_t max_tokens, float temperature, int32_t top_k,
              float top_p, float min_p, float repeat_penalty, int32_t penalty_last_n, float presence_penalty,
              float frequency_penalty, py::object logit_bias, py::object seed, py::object stop,
-             py::handle template_variables) -> py::object {
+             py::handle template_variables, py::handle response_format, py::object grammar, py::object json_schema,
+             py::object regex, py::object choices, py::object constraint, bool lenient) -> py::object {
+            ConstraintArgs c;
+            c.grammar = std::move(grammar);
+            c.json_schema = std::move(json_schema);
+            c.regex = std::move(regex);
+            c.choices = std::move(choices);
+            c.constraint = std::move(constraint);
+            c.lenient = lenient;
+            c = with_response_format(response_format, std::move(c));
             const std::vector<ChatMessage> conversation = to_chat_messages(messages);
             if (conversation.empty()) throw Error(Errc::invalid_argument, "messages is empty");
             const Json variables = to_json(template_variables);
@@ -248,7 +285,8 @@ Returns:
                 start(self, std::move(ids),
                       SamplingArgs{max_tokens, temperature, top_k, top_p, min_p, repeat_penalty, penalty_last_n,
                                    presence_penalty, frequency_penalty, std::move(logit_bias), std::move(seed),
-                                   std::move(stop)});
+                                   std::move(stop)},
+                      c);
             if (stream) return py::cast(std::move(s));
             return utf8_to_str(read_all(*s));
           },
@@ -257,6 +295,7 @@ Returns:
           py::arg("repeat_penalty") = 1.0, py::arg("penalty_last_n") = 64, py::arg("presence_penalty") = 0.0,
           py::arg("frequency_penalty") = 0.0, py::arg("logit_bias") = py::none(), py::arg("seed") = py::none(),
           py::arg("stop") = py::none(), py::arg("template_variables") = py::none(),
+          py::arg("response_format") = py::none(), QTR_CONSTRAINT_ARGS,
           (std::string(R"doc(
 Answers a conversation with the model's chat template: the assistant's next message.
 
@@ -265,7 +304,11 @@ Args:
     stream: return a TextStream instead of the whole reply.
     template_variables: extra template variables as a dict (e.g. {"enable_thinking": False}).
     max_tokens: tokens to generate at most (default 512).
-)doc") + kSamplingDoc + R"doc(
+    response_format: OpenAI's shape: {"type": "text"} (free text, the default), {"type": "json_object"} (any JSON
+        object), or {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}, "strict": True}} (JSON
+        valid under the schema; without "strict": True the schema is compiled leniently). Not combined with the
+        constraint keywords below.
+)doc") + kSamplingDoc + kConstraintDoc + R"doc(
 
 Returns:
     str (or TextStream with stream=True): the reply, generation stopping at the model's end-of-turn token.
@@ -273,6 +316,47 @@ Returns:
 Raises:
     qtr.Unsupported: the model has no chat template.
 )doc").c_str())
+      .def(
+          "compile_constraint",
+          [](const PyModel& self, py::object grammar, py::object json_schema, py::object regex, py::object choices,
+             bool json_object, bool lenient, bool compact_json, bool allow_unused_rules) {
+            ConstraintArgs c;
+            c.grammar = std::move(grammar);
+            c.json_schema = std::move(json_schema);
+            c.regex = std::move(regex);
+            c.choices = std::move(choices);
+            c.json_object = json_object;
+            c.lenient = lenient;
+            c.compact_json = compact_json;
+            c.allow_unused_rules = allow_unused_rules;
+            return compile_constraint(self.handle->model(), c);
+          },
+          py::kw_only(), py::arg("grammar") = py::none(), py::arg("json_schema") = py::none(),
+          py::arg("regex") = py::none(), py::arg("choices") = py::none(), py::arg("json_object") = false,
+          py::arg("lenient") = false, py::arg("compact_json") = false, py::arg("allow_unused_rules") = false, R"doc(
+Compiles a constraint for this model's vocabulary, to pass as generate(..., constraint=c) or chat(...,
+constraint=c) any number of times (from any thread).
+
+Args (exactly one of the first five):
+    grammar: a GBNF grammar (llama.cpp's format), its start rule `root`.
+    json_schema: a JSON Schema (dict or str of JSON).
+    regex: a regular expression the whole output must match.
+    choices: a list of str; the output is exactly one of them.
+    json_object: True: any JSON object.
+    lenient: JSON Schema: approximate what a grammar cannot express (accepting a superset) instead of raising
+        qtr.Unsupported; Constraint.relaxed lists what was approximated.
+    compact_json: JSON: no whitespace at all.
+    allow_unused_rules: GBNF: accept rules that nothing uses.
+
+Returns:
+    Constraint
+
+Raises:
+    qtr.InvalidArgument: a bad grammar, schema or pattern (the message says where, e.g. 'grammar:1:10: ...'), or
+        one no text of this vocabulary can satisfy; none or several sources given.
+    qtr.Unsupported: a schema keyword that cannot be enforced (without lenient).
+    qtr.OutOfMemory: the constraint exceeds a size or ambiguity budget.
+)doc")
       .def(
           "apply_chat_template",
           [](PyModel& self, py::handle messages, bool add_generation_prompt, bool tokenize,

@@ -6,6 +6,10 @@
         print(piece, end="", flush=True)
     reply = model.chat([{"role": "user", "content": "What is the capital of France?"}])
     vectors = model.embed(["a cat", "a dog"])          # numpy float32 [2, n_embd], unit length
+    city = model.chat([{"role": "user", "content": "Name a city as JSON."}],     # JSON valid under the schema
+                      response_format={"type": "json_schema", "json_schema": {"name": "city", "strict": True,
+                                       "schema": {"type": "object", "properties": {"city": {"type": "string"}}}}})
+    answer = "".join(model.generate("Is the sky blue?", choices=["yes", "no"]))   # also grammar=, regex=
 
 Errors are qtr.Error (a RuntimeError) or one of its subclasses: InvalidArgument (also ValueError), BadFormat,
 Unsupported (also NotImplementedError), IOError (also OSError), FileNotFoundError (also the built-in one),
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
 
 from ._qtr import (
     BadFormat,
+    Constraint,
     Error,
     FileNotFoundError,
     InternalError,
@@ -37,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BadFormat",
+    "Constraint",
     "Error",
     "FileNotFoundError",
     "InternalError",

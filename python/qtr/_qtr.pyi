@@ -11,6 +11,9 @@ import numpy.typing as npt
 _TokenIds = Sequence[int] | npt.NDArray[np.integer[Any]]
 _StopReason = Literal["max_tokens", "eog", "stop_string", "context_full", "cancelled"]
 _Message = Mapping[str, str]
+_JsonSchema = Mapping[str, Any] | bool | str
+_ConstraintKind = Literal["gbnf", "json_schema", "regex", "choices", "json_object"]
+_ResponseFormat = Mapping[str, Any]
 
 class Error(RuntimeError):
     """Base class of every error qtr raises; `code` names the category."""
@@ -70,6 +73,24 @@ class TextStream(Iterator[str]):
     def n_prompt_tokens(self) -> int:
         """How many tokens the prompt had."""
 
+class Constraint:
+    """A constraint compiled for one model's vocabulary (Model.compile_constraint); immutable, shareable."""
+
+    @property
+    def kind(self) -> _ConstraintKind:
+        """What it was compiled from."""
+    @property
+    def gbnf(self) -> str:
+        """The grammar it runs, as GBNF text."""
+    @property
+    def relaxed(self) -> list[str]:
+        """With lenient=True: what of the JSON Schema was approximated."""
+    @property
+    def n_vocab(self) -> int:
+        """The size of the vocabulary it was compiled for."""
+    def accepts(self, text: str | bytes) -> bool:
+        """True when the whole text is a string of the constraint's language."""
+
 class Model:
     """A loaded model; shareable between threads (each call runs in a session of its own)."""
 
@@ -108,8 +129,14 @@ class Model:
         logit_bias: Mapping[int, float] | None = None,
         seed: int | None = None,
         stop: str | Sequence[str] | None = None,
+        grammar: str | None = None,
+        json_schema: _JsonSchema | None = None,
+        regex: str | None = None,
+        choices: Sequence[str] | None = None,
+        constraint: Constraint | None = None,
+        lenient: bool = False,
     ) -> TextStream:
-        """Generates a continuation of `prompt`, streamed."""
+        """Generates a continuation of `prompt`, streamed (constrained by at most one of grammar ... constraint)."""
     @overload
     def chat(
         self,
@@ -129,6 +156,13 @@ class Model:
         seed: int | None = None,
         stop: str | Sequence[str] | None = None,
         template_variables: Mapping[str, Any] | None = None,
+        response_format: _ResponseFormat | None = None,
+        grammar: str | None = None,
+        json_schema: _JsonSchema | None = None,
+        regex: str | None = None,
+        choices: Sequence[str] | None = None,
+        constraint: Constraint | None = None,
+        lenient: bool = False,
     ) -> str:
         """Answers a conversation with the model's chat template."""
     @overload
@@ -150,8 +184,28 @@ class Model:
         seed: int | None = None,
         stop: str | Sequence[str] | None = None,
         template_variables: Mapping[str, Any] | None = None,
+        response_format: _ResponseFormat | None = None,
+        grammar: str | None = None,
+        json_schema: _JsonSchema | None = None,
+        regex: str | None = None,
+        choices: Sequence[str] | None = None,
+        constraint: Constraint | None = None,
+        lenient: bool = False,
     ) -> TextStream:
         """Answers a conversation with the model's chat template, streamed."""
+    def compile_constraint(
+        self,
+        *,
+        grammar: str | None = None,
+        json_schema: _JsonSchema | None = None,
+        regex: str | None = None,
+        choices: Sequence[str] | None = None,
+        json_object: bool = False,
+        lenient: bool = False,
+        compact_json: bool = False,
+        allow_unused_rules: bool = False,
+    ) -> Constraint:
+        """Compiles a constraint for this model's vocabulary, to reuse with generate/chat(constraint=...)."""
     @overload
     def apply_chat_template(
         self,

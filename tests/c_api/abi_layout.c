@@ -89,6 +89,12 @@ int main(void) {
   QTR_LAYOUT(qtr_generate_options, on_text, 40);
   QTR_LAYOUT(qtr_generate_options, on_token, 48);
   QTR_LAYOUT(qtr_generate_options, user_data, 56);
+  /* Constrained decoding, added after version 1 was recorded. */
+  QTR_SIZE(qtr_constraint_options, 24);
+  QTR_LAYOUT(qtr_constraint_options, lenient, 8);
+  QTR_LAYOUT(qtr_constraint_options, compact_json, 12);
+  QTR_LAYOUT(qtr_constraint_options, allow_unused_rules, 16);
+  QTR_LAYOUT(qtr_constraint_options, json_whitespace, 20);
   QTR_LAYOUT(qtr_chat_message, role, 0);
   QTR_LAYOUT(qtr_chat_message, content, 8);
   QTR_EXACT_SIZE(qtr_batch_entry, 24);
@@ -117,6 +123,11 @@ int main(void) {
   QTR_VALUE(QTR_STOP_CANCELLED, 4);
   QTR_VALUE(QTR_POOLING_MEAN, 0);
   QTR_VALUE(QTR_POOLING_LAST, 1);
+  QTR_VALUE(QTR_CONSTRAINT_GBNF, 0); /* added after version 1 was recorded */
+  QTR_VALUE(QTR_CONSTRAINT_JSON_SCHEMA, 1);
+  QTR_VALUE(QTR_CONSTRAINT_REGEX, 2);
+  QTR_VALUE(QTR_CONSTRAINT_JSON_OBJECT, 3);
+  QTR_VALUE(QTR_CONSTRAINT_JSON, 4);
   QTR_VALUE(QTR_ABI_VERSION, 1);
 
   printf("ABI version 1 layout: %d differences\n", g_failures);

@@ -86,3 +86,8 @@ def test_example_chat_needs_a_template(stories_path):
     result = subprocess.run([sys.executable, str(EXAMPLES / "chat.py"), "--model", str(stories_path), "hi"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "Unsupported" in result.stderr and "chat template" in result.stderr
+
+
+def test_example_structured_output(default_model_path):
+    out = run_example("structured_output.py", "--model", str(default_model_path))
+    assert json.loads(out) == {"name": "Maria Lopez", "age": 34, "city": "Madrid"}
