@@ -85,6 +85,10 @@ struct ConstraintOptions {
   // characters wherever JSON allows them).
   bool compact_json = false;
   int json_whitespace = 20;
+  // JSON: free numbers of bounded length (16 digits in the integer part and the fraction, 3 in an exponent), as
+  // llama.cpp's schema grammars have them: a small model cannot then write digits until the length limit. Off,
+  // the language is exactly the schema's (qtr grammar, conformance); `qtr run`/`chat` turn it on.
+  bool bounded_numbers = false;
   // GBNF: accept grammars with rules that nothing uses.
   bool allow_unused_rules = false;
   // Budgets.

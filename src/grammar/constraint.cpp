@@ -85,6 +85,7 @@ std::shared_ptr<const Constraint> Constraint::from_json_schema(std::string_view 
   o.compact = options.compact_json;
   o.max_whitespace = options.json_whitespace;
   o.lenient = options.lenient;
+  o.bounded_numbers = options.bounded_numbers;
   grammar::JsonSchemaResult r = grammar::json_schema_to_gbnf(doc, o);
   auto impl = make_impl(std::move(r.gbnf), true, std::move(vocab), options);
   impl->relaxed = std::move(r.relaxed);

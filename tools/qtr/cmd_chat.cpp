@@ -56,7 +56,7 @@ int chat(const Args& args) {
 
   const auto model = Model::load(path, load);
   validate(gen.sampling, model->tokenizer().n_vocab());
-  if (has_constraint(args)) gen.constraint = compile_constraint(args, model->token_vocabulary());  // every answer
+  if (has_constraint(args)) gen.constraint = compile_constraint(args, model->token_vocabulary(), true);  // every answer
   ChatSession session(model, session_options, template_source, args.string("--chat-template").value_or(""));
   session.set_system(args.string("--system").value_or(""));
 

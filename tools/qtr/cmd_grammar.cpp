@@ -94,7 +94,7 @@ int run(const Args& args) {
   std::shared_ptr<const Constraint> c;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    c = compile_constraint(args, tv);
+    c = compile_constraint(args, tv, false);
   } catch (const Error& e) {
     std::fprintf(stderr, "qtr grammar: %s\n", e.what());
     return 2;

@@ -91,7 +91,7 @@ int run(const Args& args) {
   validate(gen.sampling, model->tokenizer().n_vocab());  // --logit-bias ids, before anything is printed
   if (has_constraint(args)) {
     if (tools) throw UsageError{"--tools and a constraint option cannot be combined"};
-    gen.constraint = compile_constraint(args, model->token_vocabulary());
+    gen.constraint = compile_constraint(args, model->token_vocabulary(), true);
   }
   const auto t1 = std::chrono::steady_clock::now();
   if (random_seed && gen.sampling.temperature > 0.0f) {  // after loading: a failed load stays a one-line error

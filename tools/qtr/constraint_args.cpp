@@ -12,8 +12,10 @@ bool has_constraint(const Args& args) {
   return n == 1;
 }
 
-std::shared_ptr<const Constraint> compile_constraint(const Args& args, std::shared_ptr<const TokenVocabulary> vocab) {
+std::shared_ptr<const Constraint> compile_constraint(const Args& args, std::shared_ptr<const TokenVocabulary> vocab,
+                                                     bool for_generation) {
   ConstraintOptions o;
+  o.bounded_numbers = for_generation;
   o.lenient = args.flag("--lenient");
   o.compact_json = args.flag("--compact-json");
   if (args.has("--grammar")) return Constraint::from_gbnf(read_text_file(args.require("--grammar")), vocab, o);

@@ -23,7 +23,9 @@ namespace qtr::cli {
 // True when one of --grammar / --json-schema / --regex / --choice / --json-object is given; throws UsageError
 // when more than one is.
 bool has_constraint(const Args& args);
-// Compiles the one given (has_constraint must be true).
-std::shared_ptr<const Constraint> compile_constraint(const Args& args, std::shared_ptr<const TokenVocabulary> vocab);
+// Compiles the one given (has_constraint must be true). `for_generation`: JSON numbers of bounded length
+// (ConstraintOptions::bounded_numbers), as run and chat use them; qtr grammar checks the exact language.
+std::shared_ptr<const Constraint> compile_constraint(const Args& args, std::shared_ptr<const TokenVocabulary> vocab,
+                                                     bool for_generation);
 
 }  // namespace qtr::cli
