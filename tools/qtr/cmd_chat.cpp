@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "constraint_args.hpp"
+#include "tool_args.hpp"
 #include "load_args.hpp"
 #include "default_model.hpp"
 #include "qtr/chat.hpp"
@@ -29,6 +30,7 @@ constexpr OptionSpec kChatOptions[] = {
     {"--kv-type", "TYPE", "element type of the KV cache: f16 (default), q8_0 or f32"},
     kMatmulInputsOption,
     QTR_CONSTRAINT_OPTION_SPECS,
+    QTR_TOOL_OPTION_SPECS,
 };
 constexpr auto kOptions = with_sampling_options(kChatOptions);
 
@@ -56,9 +58,33 @@ int chat(const Args& args) {
 
   const auto model = Model::load(path, load);
   validate(gen.sampling, model->tokenizer().n_vocab());
-  if (has_constraint(args)) gen.constraint = compile_constraint(args, model->token_vocabulary(), true);  // every answer
+  if (has_constraint(args) && !args.has("--tools")) {
+    gen.constraint = compile_constraint(args, model->token_vocabulary(), true);  // every answer
+  }
   ChatSession session(model, session_options, template_source, args.string("--chat-template").value_or(""));
   session.set_system(args.string("--system").value_or(""));
+  // Tools: rendered through the template (or, without tool support there, described in the system turn); each
+  // answer is constrained to the template's call syntax and printed as an OpenAI-style message in JSON.
+  std::vector<ChatMessage> system;
+  if (auto text = args.string("--system")) system.push_back({"system", *text});
+  const std::optional<ToolSetup> tools =
+      setup_tools(args, *model, template_source.value_or(model->chat_template()), system, gen);
+  if (tools) {
+    if (has_constraint(args)) throw UsageError{"--tools and a constraint option cannot be combined"};
+    Json::Object vars;
+    for (const auto& [k, v] : tools->variables.as_object("tool variables")) {
+      if (k == "tools") vars.emplace_back(k, v);
+      if (k != "messages") continue;
+      for (const Json& m : v.as_array("messages")) {  // the system turn, with the generic format's description
+        const Json* role = m.find("role");
+        const Json* content = m.find("content");
+        if (role && content && role->is_string() && content->is_string() && role->as_string("role") == "system") {
+          session.set_system(content->as_string("content"));
+        }
+      }
+    }
+    session.set_variables(Json(std::move(vars)));
+  }
 
   const bool interactive = isatty(STDIN_FILENO) != 0;
   std::string line;
@@ -71,11 +97,17 @@ int chat(const Args& args) {
       continue;
     }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    session.reply(line, gen, [](std::string_view text) {
+    std::string answer;
+    session.reply(line, gen, [&](std::string_view text) {
+      if (tools) {
+        answer += text;
+        return true;
+      }
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
       return true;
     });
+    if (tools) std::fputs(tool_reply_json(*tools, answer).c_str(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
   }
